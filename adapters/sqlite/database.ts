@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS clients (
+  client_id   TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL,
+  name_key    TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  doc         TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS clients_account_name ON clients (account_id, name_key);
+CREATE INDEX IF NOT EXISTS clients_account_created ON clients (account_id, created_at DESC, client_id DESC);
+
+CREATE TABLE IF NOT EXISTS accounts (
+  id          TEXT PRIMARY KEY,
+  created_at  TEXT NOT NULL,
+  doc         TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS users (
+  id           TEXT PRIMARY KEY,
+  account_id   TEXT NOT NULL,
+  username_key TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  doc          TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_account_username ON users (account_id, username_key);
+CREATE INDEX IF NOT EXISTS users_account_created ON users (account_id, created_at DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS secret_values (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+  id          TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  doc         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_account_created ON audit (account_id, created_at DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS tokens (
+  model       TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  payload     TEXT NOT NULL,
+  grant_id    TEXT,
+  client_id   TEXT,
+  uid         TEXT,
+  user_code   TEXT,
+  expires_at  INTEGER,
+  consumed_at INTEGER,
+  PRIMARY KEY (model, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_grant ON tokens (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tokens_uid ON tokens (model, uid) WHERE uid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tokens_user_code ON tokens (model, user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;
+`;
+
+/**
+ * Opens (creating if needed) the embedded store file `tessera.db` in `dataDir`. WAL mode and a
+ * busy timeout let several processes on one machine share the file.
+ */
+export function openDatabase(dataDir: string): SqliteDatabase {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'tessera.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+  return db;
+}
+
+/** Opaque newest-first cursor: the sort key of the last row of a page. */
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+/** Decodes a cursor; a malformed one yields undefined (callers treat it as a bad request). */
+export function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return value as [string, string];
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { errorHandler } from './http/error-handler.js';
+import { healthRoutes, type Pingable } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+
+export interface AppDeps {
+  provider: Provider;
+  logger: Logger;
+  stores: Pingable[];
+}
+
+/**
+ * Assembles the HTTP application. oidc-provider is itself a Koa application: middleware added
+ * with `provider.use` runs before its routes, and requests it does not route fall through to
+ * Tessera's own. No I/O happens here, so tests can build the app around their own stores.
+ */
+export function createApp(deps: AppDeps): Provider {
+  const { provider, logger } = deps;
+  provider.use(requestLog(logger));
+
+  // RFC 8414 metadata is the same document as OIDC discovery.
+  provider.use(async function oauthMetadataAlias(ctx, next) {
+    if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
+    await next();
+  });
+
+  provider.use(errorHandler(logger));
+  const health = healthRoutes(deps.stores);
+  provider.use(health.routes());
+
+  provider.on('server_error', (ctx: { state?: { reqId?: string } }, error: Error) => {
+    logger.error({ req_id: ctx.state?.reqId, err: error }, 'oidc-provider server error');
+  });
+  return provider;
+}

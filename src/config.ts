@@ -1,0 +1,240 @@
+import { existsSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
+import path from 'node:path';
+
+/** Scopes every deployment has; `TESSERA_SCOPES` adds to them. */
+export const BUILTIN_SCOPES = [
+  'openid',
+  'profile',
+  'email',
+  'offline_access',
+  'admin',
+  'accounts:admin',
+  'clients:read',
+  'clients:write',
+  'users:read',
+  'users:write',
+] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly mtlsPort: number;
+  readonly issuer: string;
+  readonly dataDir: string;
+  readonly mongodbUri: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly accessTokenTtl: number;
+  readonly maxAccessTokenTtl: number;
+  readonly maxClientsPerAccount: number;
+  /** The deployment's own scopes (from `TESSERA_SCOPES`), without the built-in ones. */
+  readonly extraScopes: readonly string[];
+  /** Built-in scopes plus `extraScopes`, in that order. */
+  readonly scopes: readonly string[];
+  readonly adminClientSecret: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly clientCaCertFile: string | undefined;
+  readonly clientCaKeyFile: string | undefined;
+  readonly certsDir: string;
+  readonly mtlsProxyHeader: string | undefined;
+  readonly trustedProxies: BlockList;
+  readonly hasTrustedProxies: boolean;
+  readonly logLevel: LogLevel;
+}
+
+/** Thrown for a bad setting; its message is the one line printed before exiting. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${raw}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use one of ${protocols.map((p) => `${p}//`).join(', ')}`);
+  }
+  return raw;
+}
+
+function issuerUrl(env: Env, port: number): string {
+  const raw = read(env, 'ISSUER');
+  if (raw === undefined) return `http://localhost:${port}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError('ISSUER', 'is not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError('ISSUER', 'must be an http:// or https:// URL');
+  }
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) {
+    throw new ConfigError('ISSUER', 'must not contain a query, fragment or credentials');
+  }
+  // RFC 8414 compares issuers as strings: keep one canonical form without a trailing slash.
+  return raw.replace(/\/+$/, '');
+}
+
+function secretSetting(env: Env, name: string, minLength: number): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < minLength) {
+    throw new ConfigError(name, `must be at least ${minLength} characters long`);
+  }
+  return raw;
+}
+
+function filePair(env: Env, certName: string, keyName: string): [string | undefined, string | undefined] {
+  const cert = read(env, certName);
+  const key = read(env, keyName);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(cert === undefined ? certName : keyName, `must be set together with ${cert === undefined ? keyName : certName}`);
+  }
+  for (const [name, file] of [
+    [certName, cert],
+    [keyName, key],
+  ] as const) {
+    if (file !== undefined && !existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
+  }
+  return [cert, key];
+}
+
+/**
+ * Builds the set of trusted proxy ranges from `a.b.c.d/n`, `v6::/n` or bare addresses.
+ * Returns the offending entry when one does not parse.
+ */
+export function parseTrustedProxies(entries: readonly string[]): BlockList | string {
+  const list = new BlockList();
+  for (const text of entries) {
+    const [address = '', prefixText, ...rest] = text.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return text;
+    const bits = family === 4 ? 32 : 128;
+    const prefix = prefixText === undefined ? bits : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
+    if (!(prefix >= 0 && prefix <= bits)) return text;
+    list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return list;
+}
+
+/** True when the peer address is one of the trusted proxies (IPv4-mapped IPv6 counts as IPv4). */
+export function isTrustedProxy(address: string | undefined, proxies: BlockList): boolean {
+  if (!address) return false;
+  const plain = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+  const family = isIP(plain);
+  if (family === 0) return false;
+  return proxies.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * Reads every setting of the contract once, validates it and returns a frozen object.
+ * Throws {@link ConfigError} naming the first bad variable.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const mtlsPort = integer(env, 'MTLS_PORT', 3443, 0, 65535);
+  const issuer = issuerUrl(env, port);
+  const dataDir = path.resolve(read(env, 'TESSERA_DATA_DIR') ?? './data');
+  const mongodbUri = url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:', 'redis+sentinel:', 'rediss+sentinel:', 'redis+cluster:', 'rediss+cluster:']);
+  const maxAccessTokenTtl = integer(env, 'TESSERA_MAX_ACCESS_TOKEN_TTL', 86400, 60, 31536000);
+  const accessTokenTtl = integer(env, 'TESSERA_ACCESS_TOKEN_TTL', Math.min(3600, maxAccessTokenTtl), 60, 31536000);
+  if (accessTokenTtl > maxAccessTokenTtl) {
+    throw new ConfigError('TESSERA_ACCESS_TOKEN_TTL', `must not exceed TESSERA_MAX_ACCESS_TOKEN_TTL (${maxAccessTokenTtl})`);
+  }
+  const maxClientsPerAccount = integer(env, 'TESSERA_MAX_CLIENTS_PER_ACCOUNT', 100, 1, 1_000_000);
+
+  const scopesRaw = env.TESSERA_SCOPES === undefined ? 'api:read api:write' : env.TESSERA_SCOPES;
+  const extraScopes = [...new Set(scopesRaw.split(/\s+/).filter(Boolean))];
+  for (const scope of extraScopes) {
+    if (!SCOPE_TOKEN.test(scope)) throw new ConfigError('TESSERA_SCOPES', `"${scope}" is not a valid scope token`);
+  }
+  const scopes = [...new Set<string>([...BUILTIN_SCOPES, ...extraScopes])];
+
+  const adminClientSecret = secretSetting(env, 'TESSERA_ADMIN_CLIENT_SECRET', 32);
+  const adminPassword = secretSetting(env, 'TESSERA_ADMIN_PASSWORD', 12);
+  const [tlsCertFile, tlsKeyFile] = filePair(env, 'TESSERA_TLS_CERT', 'TESSERA_TLS_KEY');
+  const [clientCaCertFile, clientCaKeyFile] = filePair(env, 'TESSERA_CLIENT_CA_CERT', 'TESSERA_CLIENT_CA_KEY');
+
+  const mtlsProxyHeader = read(env, 'TESSERA_MTLS_PROXY_HEADER')?.toLowerCase();
+  if (mtlsProxyHeader !== undefined && !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(mtlsProxyHeader)) {
+    throw new ConfigError('TESSERA_MTLS_PROXY_HEADER', 'is not a valid HTTP header name');
+  }
+  const proxyEntries = (read(env, 'TESSERA_TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const trustedProxies = parseTrustedProxies(proxyEntries);
+  if (typeof trustedProxies === 'string') {
+    throw new ConfigError('TESSERA_TRUSTED_PROXIES', `"${trustedProxies}" is not an IP address or CIDR range`);
+  }
+  if (mtlsProxyHeader !== undefined && proxyEntries.length === 0) {
+    throw new ConfigError('TESSERA_TRUSTED_PROXIES', 'must list the proxies allowed to set TESSERA_MTLS_PROXY_HEADER');
+  }
+
+  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return Object.freeze({
+    port,
+    mtlsPort,
+    issuer,
+    dataDir,
+    mongodbUri,
+    redisUrl,
+    accessTokenTtl,
+    maxAccessTokenTtl,
+    maxClientsPerAccount,
+    extraScopes: Object.freeze(extraScopes),
+    scopes: Object.freeze(scopes),
+    adminClientSecret,
+    adminPassword,
+    tlsCertFile,
+    tlsKeyFile,
+    clientCaCertFile,
+    clientCaKeyFile,
+    certsDir: path.resolve('certs'),
+    mtlsProxyHeader,
+    trustedProxies,
+    hasTrustedProxies: proxyEntries.length > 0,
+    logLevel: logLevel as LogLevel,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The error family of Tessera's own routes. Every error carries an HTTP status and a stable
+ * OAuth-style `code`; `expose` decides whether the description may leave the process.
+ */
+export class AppError extends Error {
+  readonly expose: boolean;
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    description: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.expose = status < 500;
+    this.headers = options?.headers;
+  }
+
+  readonly headers: Record<string, string> | undefined;
+
+  /** The one error body shape of the whole API. */
+  toBody(): { error: string; error_description: string } {
+    return this.expose
+      ? { error: this.code, error_description: this.message }
+      : { error: this.code, error_description: 'the server could not complete the request' };
+  }
+}
+
+export const invalidRequest = (description: string) => new AppError(400, 'invalid_request', description);
+export const notFound = (description = 'not found') => new AppError(404, 'not_found', description);
+export const serverError = (cause?: unknown) =>
+  new AppError(500, 'server_error', 'internal server error', { cause });
+export const unavailable = (description: string, cause?: unknown) =>
+  new AppError(503, 'temporarily_unavailable', description, { cause });
+
+/**
+ * Raised by a store when a uniqueness rule is broken (duplicate id or name). `field` names
+ * the rule so services can map it to the contract's `409 conflict`.
+ */
+export class StoreConflictError extends Error {
+  constructor(readonly field: string) {
+    super(`duplicate ${field}`);
+    this.name = 'StoreConflictError';
+  }
+}
+
+/** Raised by a store listing when the cursor was not one it produced. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not valid');
+    this.name = 'InvalidCursorError';
+  }
+}

@@ -1,0 +1,37 @@
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { handler as builtInHandler, parameters } from 'oidc-provider/lib/actions/grants/client_credentials.js';
+import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
+
+/**
+ * Registers Tessera's `client_credentials` grant: the provider's own handler, preceded by the
+ * scope rules of the contract that it does not have — no `scope` means every scope the client
+ * is allowed, and any requested scope outside that set (including ones the deployment does not
+ * know, which the built-in handler would let through) is `invalid_scope`.
+ */
+export function registerClientCredentialsGrant(provider: Provider): void {
+  const helpers = Object.fromEntries(
+    Object.entries(grantHelpers).map(([name, helper]) => [
+      name,
+      typeof helper === 'function' ? helper.bind(undefined, provider) : helper,
+    ]),
+  );
+
+  async function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
+    const client = ctx.oidc.client!;
+    const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+    const params = ctx.oidc.params as { scope?: string | undefined };
+    const requested = (params.scope ?? '').split(' ').filter(Boolean);
+    if (requested.length === 0) {
+      params.scope = [...allowed].join(' ') || undefined;
+    } else {
+      const refused = requested.filter((scope) => !allowed.has(scope));
+      if (refused.length > 0) {
+        throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+      }
+    }
+    await builtInHandler(provider, helpers, ctx);
+  }
+
+  provider.registerGrantType('client_credentials', clientCredentialsWithScopeRules, [...parameters]);
+}

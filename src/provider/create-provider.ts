@@ -1,0 +1,136 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.js';
+import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
+import { verifySecret } from '../crypto/secrets.js';
+import type { PrivateJwks } from '../crypto/keys.js';
+import type { ClientStore } from '../stores/client-store.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { registerClientCredentialsGrant } from './client-credentials.js';
+
+export interface ProviderDeps {
+  config: Config;
+  clientStore: ClientStore;
+  tokenStore: TokenStore;
+  jwks: PrivateJwks;
+  cookieKeys: string[];
+}
+
+/** The contract's endpoint paths (section 3), relative to the issuer. */
+export const ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  end_session: '/oauth/logout',
+  pushed_authorization_request: '/oauth/par',
+  code_verification: '/oauth/device',
+  device_authorization: '/oauth/device/auth',
+  backchannel_authentication: '/oauth/backchannel',
+  registration: '/oauth/register',
+  challenge: '/oauth/challenge',
+} as const;
+
+/**
+ * Builds the oidc-provider instance: protocol settings, storage through the two ports, argon2id
+ * secret checks, per-client token lifetimes and the client-credentials scope rules.
+ */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, clientStore, tokenStore } = deps;
+
+  const clientAdapter = {
+    async find(id: string) {
+      const record = await clientStore.getClient(id);
+      return record ? toProviderMetadata(record) : undefined;
+    },
+    async upsert() {
+      throw new Error('clients are managed through the admin API');
+    },
+    async destroy() {
+      throw new Error('clients are managed through the admin API');
+    },
+  };
+
+  /** A client's own lifetime, never above the deployment's current maximum. */
+  const accessTokenTtl = (_ctx: unknown, _token: unknown, client: { [key: string]: unknown } | undefined): number => {
+    const own = client?.['access_token_ttl'];
+    return Math.min(typeof own === 'number' ? own : config.accessTokenTtl, config.maxAccessTokenTtl);
+  };
+
+  const configuration: Configuration = {
+    adapter: (name: string) => (name === 'Client' ? clientAdapter : tokenStore.adapter(name)) as never,
+    jwks: deps.jwks as Configuration['jwks'],
+    cookies: { keys: deps.cookieKeys },
+    routes: ROUTES,
+    scopes: [...config.scopes],
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    pkce: { required: () => true },
+    claims: {
+      openid: ['sub'],
+      profile: ['preferred_username'],
+      email: ['email'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: {
+        enabled: true,
+        // Callers see only tokens of their own account; public clients see nothing.
+        async allowedPolicy(ctx: KoaContextWithOIDC, caller, token) {
+          if (caller.clientAuthMethod === 'none') return false;
+          const owner =
+            token.clientId === caller.clientId ? caller : await ctx.oidc.provider.Client.find(token.clientId!);
+          return !!owner && owner['account_id'] === caller['account_id'];
+        },
+      },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: { enabled: false },
+      userinfo: { enabled: true },
+    },
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_PROPERTIES],
+      validator(_ctx, key, value) {
+        if (key === 'access_token_ttl' && value !== undefined) {
+          if (!Number.isInteger(value) || (value as number) < 60 || (value as number) > config.maxAccessTokenTtl) {
+            throw new Error(`access_token_ttl must be an integer between 60 and ${config.maxAccessTokenTtl}`);
+          }
+        }
+      },
+    },
+    ttl: {
+      AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    async findAccount(_ctx, sub) {
+      const user = await clientStore.getUser(sub);
+      if (!user || user.disabled) return undefined;
+      return {
+        accountId: user.id,
+        async claims() {
+          return { sub: user.id, preferred_username: user.username, ...(user.email ? { email: user.email } : {}) };
+        },
+      };
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+
+  // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
+    return verifySecret(String(this.clientSecret ?? ''), presented);
+  };
+
+  registerClientCredentialsGrant(provider);
+  return provider;
+}

@@ -1,0 +1,138 @@
+/**
+ * The client store port: everything Tessera keeps for good (clients, accounts, users, signing
+ * and cookie keys, the audit log). Implementations live in `adapters/` (SQLite, MongoDB) and
+ * must pass `test/adapters/client-store-contract.ts`.
+ *
+ * Rules every implementation keeps:
+ * - records come back as plain copies; mutating one never changes the store;
+ * - uniqueness (client id, client name within an account, username within an account,
+ *   account id) is enforced by the store itself and reported as `StoreConflictError`;
+ * - each method is atomic on its own; none needs a multi-document transaction.
+ */
+
+/** An issued client certificate, as recorded on the client (never the private key). */
+export interface CertificateRecord {
+  serial: string;
+  sha256_thumbprint: string;
+  not_after: string;
+  revoked: boolean;
+}
+
+/** A client as stored. `secret_hash` is an argon2id hash and never leaves the service layer. */
+export interface ClientRecord {
+  client_id: string;
+  account_id: string;
+  client_name: string;
+  description: string;
+  client_type: 'confidential' | 'public';
+  grant_types: string[];
+  redirect_uris: string[];
+  scope: string;
+  token_endpoint_auth_method: string;
+  tls_client_certificate_bound_access_tokens: boolean;
+  access_token_ttl: number;
+  service_user_id: string | null;
+  certificates: CertificateRecord[];
+  jwks: { keys: Record<string, unknown>[] } | null;
+  first_party: boolean;
+  disabled: boolean;
+  secret_hash: string | null;
+  /** Bumped on every secret rotation, so caches of verified secrets can tell old from new. */
+  secret_version: number;
+  created_at: string;
+  updated_at: string;
+  last_used_at: string | null;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  max_clients: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserRecord {
+  id: string;
+  account_id: string;
+  username: string;
+  email: string | null;
+  role: 'admin' | 'member';
+  password_hash: string;
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuditRecord {
+  id: string;
+  account_id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+/** A page of a newest-first listing; `next_cursor` is opaque to callers. */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface ListOptions {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface ClientListOptions extends ListOptions {
+  /** Case-insensitive substring of `client_name`. */
+  q?: string | undefined;
+}
+
+/** Fields of a client that may change after creation. */
+export type ClientPatch = Partial<Omit<ClientRecord, 'client_id' | 'account_id' | 'created_at'>>;
+export type AccountPatch = Partial<Pick<AccountRecord, 'name' | 'max_clients' | 'updated_at'>>;
+export type UserPatch = Partial<Pick<UserRecord, 'email' | 'role' | 'password_hash' | 'disabled' | 'updated_at'>>;
+
+export interface ClientStore {
+  /** Inserts a client; `StoreConflictError('client_id' | 'client_name')` on a duplicate. */
+  createClient(client: ClientRecord): Promise<void>;
+  getClient(clientId: string): Promise<ClientRecord | null>;
+  /** Newest first (by `created_at`, then `client_id`), optionally filtered by name. */
+  listClients(accountId: string, options: ClientListOptions): Promise<Page<ClientRecord>>;
+  countClients(accountId: string): Promise<number>;
+  /** Applies `patch` and returns the new record, or null when the client does not exist. */
+  updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord | null>;
+  /** Sets `last_used_at` only when it moves forward; never touches `updated_at`. */
+  touchClient(clientId: string, at: string): Promise<void>;
+  deleteClient(clientId: string): Promise<boolean>;
+
+  /** Inserts an account; `StoreConflictError('account_id')` when the id exists. */
+  createAccount(account: AccountRecord): Promise<void>;
+  getAccount(accountId: string): Promise<AccountRecord | null>;
+  listAccounts(options: ListOptions): Promise<Page<AccountRecord>>;
+  updateAccount(accountId: string, patch: AccountPatch): Promise<AccountRecord | null>;
+
+  /** Inserts a user; `StoreConflictError('user_id' | 'username')` on a duplicate. */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(userId: string): Promise<UserRecord | null>;
+  findUserByUsername(accountId: string, username: string): Promise<UserRecord | null>;
+  listUsers(accountId: string, options: ListOptions): Promise<Page<UserRecord>>;
+  updateUser(userId: string, patch: UserPatch): Promise<UserRecord | null>;
+  deleteUser(userId: string): Promise<boolean>;
+
+  /**
+   * Returns the value stored under `name`, storing `create()`'s result first if there is none.
+   * When several processes race, all of them get the one value that was stored first.
+   */
+  ensureSecretValue<T>(name: string, create: () => T): Promise<T>;
+
+  appendAudit(entry: AuditRecord): Promise<void>;
+  /** The account's audit entries, newest first. */
+  listAudit(accountId: string, options: ListOptions): Promise<Page<AuditRecord>>;
+
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
