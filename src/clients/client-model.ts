@@ -27,7 +27,6 @@ export function toProviderMetadata(record: ClientRecord): ProviderClientMetadata
     grant_types: record.grant_types,
     response_types: record.grant_types.includes('authorization_code') ? ['code'] : [],
     redirect_uris: record.redirect_uris,
-    scope: record.scope,
     token_endpoint_auth_method: record.token_endpoint_auth_method,
     account_id: record.account_id,
     access_token_ttl: record.access_token_ttl,
@@ -38,6 +37,8 @@ export function toProviderMetadata(record: ClientRecord): ProviderClientMetadata
   if (SECRET_AUTH_METHODS.has(record.token_endpoint_auth_method) && record.secret_hash) {
     metadata.client_secret = record.secret_hash;
   }
+  // oidc-provider refuses an empty scope string; no scope means "no scopes allowed" here.
+  if (record.scope) metadata.scope = record.scope;
   if (record.jwks) metadata.jwks = record.jwks;
   return metadata;
 }

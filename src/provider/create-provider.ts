@@ -91,11 +91,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_PROPERTIES],
+      // Bounds are enforced when a client is written; here only the type, so that lowering
+      // TESSERA_MAX_ACCESS_TOKEN_TTL clamps existing clients' lifetimes instead of breaking them.
       validator(_ctx, key, value) {
-        if (key === 'access_token_ttl' && value !== undefined) {
-          if (!Number.isInteger(value) || (value as number) < 60 || (value as number) > config.maxAccessTokenTtl) {
-            throw new Error(`access_token_ttl must be an integer between 60 and ${config.maxAccessTokenTtl}`);
-          }
+        if (key === 'access_token_ttl' && value !== undefined && !Number.isInteger(value)) {
+          throw new Error('access_token_ttl must be an integer');
         }
       },
     },

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { InvalidCursorError, StoreConflictError } from '../../src/errors.js';
+import type { ClientRecord, ClientStore, UserRecord } from '../../src/stores/client-store.js';
+
+export interface StoreHarness<T> {
+  store: T;
+  /** Releases whatever the store holds (connections, files, key prefixes). */
+  dispose(): Promise<void>;
+}
+
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+/** Strictly increasing timestamps, so newest-first order is deterministic. */
+const tick = (): string => new Date((clock += 1000)).toISOString();
+
+export function clientRecord(overrides: Partial<ClientRecord> = {}): ClientRecord {
+  const at = tick();
+  return {
+    client_id: randomUUID(),
+    account_id: 'acct-a',
+    client_name: `client ${randomUUID()}`,
+    description: '',
+    client_type: 'confidential',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    scope: 'api:read',
+    token_endpoint_auth_method: 'client_secret_basic',
+    tls_client_certificate_bound_access_tokens: false,
+    access_token_ttl: 3600,
+    service_user_id: null,
+    certificates: [],
+    jwks: null,
+    first_party: false,
+    disabled: false,
+    secret_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    secret_version: 1,
+    created_at: at,
+    updated_at: at,
+    last_used_at: null,
+    ...overrides,
+  };
+}
+
+function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
+  const at = tick();
+  return {
+    id: randomUUID(),
+    account_id: 'acct-a',
+    username: `user-${randomUUID()}`,
+    email: null,
+    role: 'member',
+    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    disabled: false,
+    created_at: at,
+    updated_at: at,
+    ...overrides,
+  };
+}
+
+/** The behaviour every client store must have, run against each backend. */
+export function clientStoreContract(backend: string, open: () => Promise<StoreHarness<ClientStore>>): void {
+  describe(`client store contract: ${backend}`, () => {
+    let harness: StoreHarness<ClientStore>;
+    let store: ClientStore;
+    const account = () => `acct-${randomUUID()}`;
+
+    before(async () => {
+      harness = await open();
+      store = harness.store;
+    });
+    after(async () => harness.dispose());
+
+    it('stores a client and returns an equal copy', async () => {
+      const client = clientRecord({ certificates: [{ serial: '0a', sha256_thumbprint: 'x', not_after: '2027-01-01T00:00:00.000Z', revoked: false }] });
+      await store.createClient(client);
+      const found = await store.getClient(client.client_id);
+      assert.deepEqual(found, client);
+      found!.scope = 'changed';
+      assert.equal((await store.getClient(client.client_id))!.scope, 'api:read');
+    });
+
+    it('answers null for an unknown client id', async () => {
+      assert.equal(await store.getClient('no-such-client'), null);
+    });
+
+    it('refuses a duplicate client id with a conflict on client_id', async () => {
+      const client = clientRecord();
+      await store.createClient(client);
+      await assert.rejects(
+        store.createClient(clientRecord({ client_id: client.client_id })),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'client_id',
+      );
+    });
+
+    it('keeps client names unique per account, ignoring case, but not across accounts', async () => {
+      const acct = account();
+      await store.createClient(clientRecord({ account_id: acct, client_name: 'Billing' }));
+      await assert.rejects(
+        store.createClient(clientRecord({ account_id: acct, client_name: 'billing' })),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'client_name',
+      );
+      await store.createClient(clientRecord({ account_id: account(), client_name: 'Billing' }));
+      assert.equal(await store.countClients(acct), 1);
+    });
+
+    it('lists an account newest first, in pages, and filters by name', async () => {
+      const acct = account();
+      const created: ClientRecord[] = [];
+      for (const name of ['alpha', 'beta', 'gamma', 'alphabet', 'delta']) {
+        const client = clientRecord({ account_id: acct, client_name: name });
+        await store.createClient(client);
+        created.push(client);
+      }
+      await store.createClient(clientRecord({ account_id: account(), client_name: 'alpha' }));
+
+      const first = await store.listClients(acct, { limit: 2 });
+      assert.deepEqual(first.data.map((c) => c.client_name), ['delta', 'alphabet']);
+      assert.ok(first.next_cursor);
+      const second = await store.listClients(acct, { limit: 2, cursor: first.next_cursor });
+      assert.deepEqual(second.data.map((c) => c.client_name), ['gamma', 'beta']);
+      const third = await store.listClients(acct, { limit: 2, cursor: second.next_cursor! });
+      assert.deepEqual(third.data.map((c) => c.client_name), ['alpha']);
+      assert.equal(third.next_cursor, null);
+
+      const filtered = await store.listClients(acct, { limit: 10, q: 'ALPHA' });
+      assert.deepEqual(filtered.data.map((c) => c.client_name), ['alphabet', 'alpha']);
+      assert.equal(await store.countClients(acct), 5);
+    });
+
+    it('rejects a cursor it did not produce', async () => {
+      await assert.rejects(store.listClients('acct-a', { limit: 5, cursor: 'not-a-cursor' }), InvalidCursorError);
+    });
+
+    it('updates a client and reports a rename onto an existing name as a conflict', async () => {
+      const acct = account();
+      const one = clientRecord({ account_id: acct, client_name: 'one' });
+      const two = clientRecord({ account_id: acct, client_name: 'two' });
+      await store.createClient(one);
+      await store.createClient(two);
+      const updated = await store.updateClient(one.client_id, { scope: 'api:write', disabled: true, secret_version: 2 });
+      assert.equal(updated!.scope, 'api:write');
+      assert.equal(updated!.disabled, true);
+      assert.deepEqual(await store.getClient(one.client_id), updated);
+      await assert.rejects(
+        store.updateClient(two.client_id, { client_name: 'ONE' }),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'client_name',
+      );
+      assert.equal((await store.getClient(two.client_id))!.client_name, 'two');
+      assert.equal(await store.updateClient('missing', { scope: 'x' }), null);
+    });
+
+    it('moves last_used_at only forward and leaves updated_at alone', async () => {
+      const client = clientRecord();
+      await store.createClient(client);
+      await store.touchClient(client.client_id, '2026-06-01T00:00:00.000Z');
+      await store.touchClient(client.client_id, '2026-05-01T00:00:00.000Z');
+      const found = await store.getClient(client.client_id);
+      assert.equal(found!.last_used_at, '2026-06-01T00:00:00.000Z');
+      assert.equal(found!.updated_at, client.updated_at);
+    });
+
+    it('deletes a client once', async () => {
+      const client = clientRecord();
+      await store.createClient(client);
+      assert.equal(await store.deleteClient(client.client_id), true);
+      assert.equal(await store.getClient(client.client_id), null);
+      assert.equal(await store.deleteClient(client.client_id), false);
+    });
+
+    it('creates, reads, lists and updates accounts; a duplicate id is a conflict', async () => {
+      const id = account();
+      const at = tick();
+      await store.createAccount({ id, name: 'Acme', max_clients: 5, created_at: at, updated_at: at });
+      assert.deepEqual(await store.getAccount(id), { id, name: 'Acme', max_clients: 5, created_at: at, updated_at: at });
+      await assert.rejects(
+        store.createAccount({ id, name: 'Again', max_clients: null, created_at: at, updated_at: at }),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'account_id',
+      );
+      const updated = await store.updateAccount(id, { name: 'Acme Inc', max_clients: null });
+      assert.equal(updated!.name, 'Acme Inc');
+      assert.equal(updated!.max_clients, null);
+      const listed = await store.listAccounts({ limit: 1000 });
+      assert.ok(listed.data.some((a) => a.id === id));
+      assert.equal(await store.getAccount('missing'), null);
+    });
+
+    it('keeps usernames unique per account, finds users by name and updates them', async () => {
+      const acct = account();
+      const user = userRecord({ account_id: acct, username: 'Alice' });
+      await store.createUser(user);
+      assert.deepEqual(await store.findUserByUsername(acct, 'alice'), user);
+      assert.equal(await store.findUserByUsername(account(), 'alice'), null);
+      await assert.rejects(
+        store.createUser(userRecord({ account_id: acct, username: 'ALICE' })),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'username',
+      );
+      const updated = await store.updateUser(user.id, { role: 'admin', disabled: true });
+      assert.equal(updated!.role, 'admin');
+      assert.deepEqual(await store.getUser(user.id), updated);
+      const second = userRecord({ account_id: acct, username: 'bob' });
+      await store.createUser(second);
+      assert.deepEqual((await store.listUsers(acct, { limit: 10 })).data.map((u) => u.username), ['bob', 'Alice']);
+      assert.equal(await store.deleteUser(user.id), true);
+      assert.equal(await store.getUser(user.id), null);
+    });
+
+    it('keeps the first stored secret value when two callers race', async () => {
+      const name = `value-${randomUUID()}`;
+      const [a, b] = await Promise.all([
+        store.ensureSecretValue(name, () => ({ v: 'first' })),
+        store.ensureSecretValue(name, () => ({ v: 'second' })),
+      ]);
+      assert.deepEqual(a, b);
+      let called = false;
+      const again = await store.ensureSecretValue(name, () => {
+        called = true;
+        return { v: 'third' };
+      });
+      assert.deepEqual(again, a);
+      assert.equal(called, false);
+    });
+
+    it('lists audit entries of one account newest first, in pages', async () => {
+      const acct = account();
+      for (const action of ['client.create', 'client.update', 'client.delete']) {
+        await store.appendAudit({ id: randomUUID(), account_id: acct, at: tick(), actor: 'client:x', action, target: 'client:y', details: { n: 1 } });
+      }
+      await store.appendAudit({ id: randomUUID(), account_id: account(), at: tick(), actor: 'a', action: 'other', target: 't', details: {} });
+      const first = await store.listAudit(acct, { limit: 2 });
+      assert.deepEqual(first.data.map((e) => e.action), ['client.delete', 'client.update']);
+      const rest = await store.listAudit(acct, { limit: 2, cursor: first.next_cursor! });
+      assert.deepEqual(rest.data.map((e) => e.action), ['client.create']);
+      assert.equal(rest.next_cursor, null);
+      assert.deepEqual(rest.data[0]!.details, { n: 1 });
+    });
+
+    it('answers a ping', async () => {
+      await store.ping();
+    });
+  });
+}

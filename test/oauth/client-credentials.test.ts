@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN, basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
+
+describe('client_credentials grant', () => {
+  let tessera: RunningTessera;
+  let machine: Credentials;
+  let postClient: Credentials;
+  let noScopes: Credentials;
+
+  before(async () => {
+    tessera = await startTessera();
+    const { clients } = tessera.container;
+    const a = await clients.create({
+      account_id: 'default',
+      client_name: 'machine',
+      grant_types: ['client_credentials'],
+      scope: 'api:read api:write',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    machine = { clientId: a.client.client_id, secret: a.secret! };
+    const b = await clients.create({
+      account_id: 'default',
+      client_name: 'post client',
+      grant_types: ['client_credentials'],
+      scope: 'api:read',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    postClient = { clientId: b.client.client_id, secret: b.secret!, method: 'post' };
+    const c = await clients.create({
+      account_id: 'default',
+      client_name: 'no scopes',
+      grant_types: ['client_credentials'],
+      scope: '',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    noScopes = { clientId: c.client.client_id, secret: c.secret! };
+  });
+  after(async () => tessera.close());
+
+  it('issues an opaque bearer token with client_secret_basic', async () => {
+    const res = await clientCredentials(tessera.url, machine, { scope: 'api:read' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    assert.equal(res.body.token_type, 'Bearer');
+    assert.equal(res.body.scope, 'api:read');
+    assert.equal(res.body.expires_in, 3600);
+    assert.match(String(res.body.access_token), /^[A-Za-z0-9_-]{32,}$/, 'opaque, not a JWT');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+
+  it('issues a token with client_secret_post', async () => {
+    const res = await clientCredentials(tessera.url, postClient);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.scope, 'api:read');
+  });
+
+  it('grants every allowed scope when no scope is asked for', async () => {
+    const res = await clientCredentials(tessera.url, machine);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.scope, 'api:read api:write');
+    const info = await introspect(tessera.url, ADMIN, String(res.body.access_token));
+    assert.equal(info.body.scope, 'api:read api:write');
+  });
+
+  it('refuses a known scope the client is not allowed: 400 invalid_scope', async () => {
+    const res = await clientCredentials(tessera.url, machine, { scope: 'api:read admin' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'admin' });
+  });
+
+  it('refuses a scope the deployment does not know: 400 invalid_scope', async () => {
+    const res = await clientCredentials(tessera.url, machine, { scope: 'api:read made-up' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'made-up' });
+  });
+
+  it('gives a client without allowed scopes no scope at all, and refuses any it asks for', async () => {
+    const none = await clientCredentials(tessera.url, noScopes);
+    assert.equal(none.status, 200);
+    assert.equal(none.body.scope, undefined);
+    const asked = await clientCredentials(tessera.url, noScopes, { scope: 'api:read' });
+    assert.equal(asked.status, 400);
+    assert.equal(asked.body.error, 'invalid_scope');
+  });
+
+  it('answers a wrong secret with 401 invalid_client, for both methods', async () => {
+    for (const creds of [
+      { ...machine, secret: `${machine.secret}x` },
+      { ...postClient, secret: 'wrong' },
+      { clientId: 'no-such-client', secret: 'whatever' },
+    ]) {
+      const res = await clientCredentials(tessera.url, creds);
+      assert.equal(res.status, 401, creds.clientId);
+      assert.deepEqual(res.body, { error: 'invalid_client', error_description: 'client authentication failed' });
+    }
+  });
+
+  it('accepts the secret in the header or the body for either secret method', async () => {
+    // oidc-provider treats client_secret_basic and client_secret_post as one family.
+    assert.equal((await clientCredentials(tessera.url, { ...machine, method: 'post' })).status, 200);
+    assert.equal((await clientCredentials(tessera.url, { ...postClient, method: 'basic' })).status, 200);
+  });
+
+  it('refuses credentials sent both in the header and in the body', async () => {
+    const res = await postForm(
+      `${tessera.url}/oauth/token`,
+      { grant_type: 'client_credentials', client_id: machine.clientId, client_secret: machine.secret },
+      basic(machine.clientId, machine.secret),
+    );
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, {
+      error: 'invalid_request',
+      error_description: 'client authentication must only be provided using one mechanism',
+    });
+  });
+
+  it('refuses the secret hash itself as a secret', async () => {
+    const stored = await tessera.container.clientStore.getClient(machine.clientId);
+    const res = await clientCredentials(tessera.url, { ...machine, secret: stored!.secret_hash! });
+    assert.equal(res.status, 401);
+  });
+
+  it('stores secrets only as argon2id hashes', async () => {
+    const stored = await tessera.container.clientStore.getClient(machine.clientId);
+    assert.match(stored!.secret_hash!, /^\$argon2id\$v=19\$m=19456,(t=2,p=1|p=1,t=2)\$/);
+    assert.ok(!JSON.stringify(stored).includes(machine.secret));
+    assert.ok(Buffer.from(machine.secret, 'base64url').length >= 32, 'at least 256 bits');
+  });
+
+  it('answers a grant type the client lacks, and a missing grant_type, with RFC 6749 errors', async () => {
+    const code = await postForm(`${tessera.url}/oauth/token`, { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://a.example/cb', code_verifier: 'a'.repeat(43), client_id: postClient.clientId, client_secret: postClient.secret });
+    assert.equal(code.status, 400);
+    assert.equal(code.body.error, 'invalid_request');
+    const missing = await postForm(`${tessera.url}/oauth/token`, { client_id: postClient.clientId, client_secret: postClient.secret });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body, { error: 'invalid_request', error_description: "missing required parameter 'grant_type'" });
+    const unsupported = await postForm(`${tessera.url}/oauth/token`, { grant_type: 'password', client_id: postClient.clientId, client_secret: postClient.secret });
+    assert.equal(unsupported.status, 400);
+    assert.equal(unsupported.body.error, 'unsupported_grant_type');
+  });
+});

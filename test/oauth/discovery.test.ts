@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
+
+describe('metadata and keys', () => {
+  let tessera: RunningTessera;
+  before(async () => {
+    tessera = await startTessera({ env: { TESSERA_SCOPES: 'orders:read orders:write' } });
+  });
+  after(async () => tessera.close());
+
+  const get = async (path: string) => {
+    const res = await fetch(`${tessera.url}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('serves the same document at both well-known paths', async () => {
+    const oauth = await get('/.well-known/oauth-authorization-server');
+    const oidc = await get('/.well-known/openid-configuration');
+    assert.equal(oauth.status, 200);
+    assert.deepEqual(oauth.body, oidc.body);
+  });
+
+  it('names the contract endpoints and capabilities', async () => {
+    const { body } = await get('/.well-known/oauth-authorization-server');
+    const base = tessera.url;
+    assert.equal(body.issuer, base);
+    assert.equal(body.authorization_endpoint, `${base}/oauth/authorize`);
+    assert.equal(body.token_endpoint, `${base}/oauth/token`);
+    assert.equal(body.introspection_endpoint, `${base}/oauth/introspect`);
+    assert.equal(body.revocation_endpoint, `${base}/oauth/revoke`);
+    assert.equal(body.jwks_uri, `${base}/oauth/jwks`);
+    assert.equal(body.userinfo_endpoint, `${base}/oauth/userinfo`);
+    assert.deepEqual(body.response_types_supported, ['code']);
+    assert.deepEqual(body.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual(body.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials']);
+    assert.deepEqual(body.scopes_supported, [
+      'openid', 'profile', 'email', 'offline_access', 'admin', 'accounts:admin',
+      'clients:read', 'clients:write', 'users:read', 'users:write', 'orders:read', 'orders:write',
+    ]);
+    const methods = body.token_endpoint_auth_methods_supported as string[];
+    for (const method of ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']) {
+      assert.ok(methods.includes(method), method);
+    }
+    assert.ok(!methods.includes('client_secret_jwt'), 'hashed secrets cannot back client_secret_jwt');
+  });
+
+  it('publishes public signing keys only', async () => {
+    const { status, body } = await get('/oauth/jwks');
+    assert.equal(status, 200);
+    const keys = body.keys as Record<string, unknown>[];
+    assert.deepEqual(keys.map((k) => k.kty).sort(), ['EC', 'RSA']);
+    for (const key of keys) {
+      for (const privatePart of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(key[privatePart], undefined);
+    }
+  });
+});

@@ -1,0 +1,54 @@
+/** Small clients for the OAuth endpoints, returning status and parsed JSON body. */
+
+export interface JsonResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: response.headers };
+}
+
+export const basic = (clientId: string, secret: string): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+});
+
+export interface Credentials {
+  clientId: string;
+  secret: string;
+  method?: 'basic' | 'post';
+}
+
+/** Client-credentials token request, authenticating with Basic (default) or in the body. */
+export function clientCredentials(base: string, creds: Credentials, extra: Record<string, string> = {}) {
+  const form = { grant_type: 'client_credentials', ...extra };
+  if (creds.method === 'post') {
+    return postForm(`${base}/oauth/token`, { ...form, client_id: creds.clientId, client_secret: creds.secret });
+  }
+  return postForm(`${base}/oauth/token`, form, basic(creds.clientId, creds.secret));
+}
+
+export function introspect(base: string, caller: Credentials, token: string) {
+  return postForm(`${base}/oauth/introspect`, { token }, basic(caller.clientId, caller.secret));
+}
+
+export function revoke(base: string, caller: Credentials, token: string) {
+  return postForm(`${base}/oauth/revoke`, { token }, basic(caller.clientId, caller.secret));
+}
+
+/** The admin client of a test server (its secret is fixed by `startTessera`). */
+export const ADMIN: Credentials = {
+  clientId: 'tessera-admin',
+  secret: 'test-admin-secret-that-is-long-enough-0123456789',
+};

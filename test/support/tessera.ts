@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { createContainer, type Container, type Stores } from '../../src/container.js';
+import { createLogger } from '../../src/logger.js';
+
+/** A temporary data directory, removed by the returned function. */
+export function tempDir(prefix = 'tessera-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface RunningTessera {
+  url: string;
+  container: Container;
+  /** Every log line written so far, raw. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Tessera in this process on a free port (port 0), with the issuer set to the address it
+ * really listens on, and captures its log output.
+ */
+export async function startTessera(
+  options: { env?: Record<string, string>; dataDir?: string; stores?: (dataDir: string) => Stores } = {},
+): Promise<RunningTessera> {
+  const ownDir = options.dataDir ? undefined : tempDir();
+  const dataDir = options.dataDir ?? ownDir!.dir;
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    TESSERA_ADMIN_CLIENT_SECRET: 'test-admin-secret-that-is-long-enough-0123456789',
+    TESSERA_ADMIN_PASSWORD: 'test-admin-password',
+    ...options.env,
+    PORT: String(port),
+    ISSUER: url,
+    TESSERA_DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const container = await createContainer(config, logger, options.stores?.(dataDir));
+  server.on('request', container.app.callback());
+  return {
+    url,
+    container,
+    logs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await container.close();
+      ownDir?.remove();
+    },
+  };
+}
