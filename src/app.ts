@@ -21,7 +21,8 @@ export function createApp(deps: AppDeps): Provider {
 
   // RFC 8414 metadata is the same document as OIDC discovery.
   provider.use(async function oauthMetadataAlias(ctx, next) {
-    if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
+    if (ctx.path === '/.well-known/oauth-authorization-server')
+      ctx.path = '/.well-known/openid-configuration';
     await next();
   });
 

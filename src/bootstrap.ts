@@ -46,7 +46,13 @@ export async function bootstrap(deps: BootstrapDeps): Promise<GeneratedCredentia
   if (!(await clientStore.getAccount(DEFAULT_ACCOUNT_ID))) {
     const now = new Date().toISOString();
     await createOnce(() =>
-      clientStore.createAccount({ id: DEFAULT_ACCOUNT_ID, name: 'Default', max_clients: null, created_at: now, updated_at: now }),
+      clientStore.createAccount({
+        id: DEFAULT_ACCOUNT_ID,
+        name: 'Default',
+        max_clients: null,
+        created_at: now,
+        updated_at: now,
+      }),
     );
   }
 

@@ -71,7 +71,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${raw}`);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${raw}`);
   return value;
 }
 
@@ -122,7 +123,10 @@ function filePair(env: Env, certName: string, keyName: string): [string | undefi
   const cert = read(env, certName);
   const key = read(env, keyName);
   if ((cert === undefined) !== (key === undefined)) {
-    throw new ConfigError(cert === undefined ? certName : keyName, `must be set together with ${cert === undefined ? keyName : certName}`);
+    throw new ConfigError(
+      cert === undefined ? certName : keyName,
+      `must be set together with ${cert === undefined ? keyName : certName}`,
+    );
   }
   for (const [name, file] of [
     [certName, cert],
@@ -172,25 +176,46 @@ export function loadConfig(env: Env = process.env): Config {
   const issuer = issuerUrl(env, port);
   const dataDir = path.resolve(read(env, 'TESSERA_DATA_DIR') ?? './data');
   const mongodbUri = url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
-  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:', 'redis+sentinel:', 'rediss+sentinel:', 'redis+cluster:', 'rediss+cluster:']);
+  const redisUrl = url(env, 'REDIS_URL', [
+    'redis:',
+    'rediss:',
+    'redis+sentinel:',
+    'rediss+sentinel:',
+    'redis+cluster:',
+    'rediss+cluster:',
+  ]);
   const maxAccessTokenTtl = integer(env, 'TESSERA_MAX_ACCESS_TOKEN_TTL', 86400, 60, 31536000);
-  const accessTokenTtl = integer(env, 'TESSERA_ACCESS_TOKEN_TTL', Math.min(3600, maxAccessTokenTtl), 60, 31536000);
+  const accessTokenTtl = integer(
+    env,
+    'TESSERA_ACCESS_TOKEN_TTL',
+    Math.min(3600, maxAccessTokenTtl),
+    60,
+    31536000,
+  );
   if (accessTokenTtl > maxAccessTokenTtl) {
-    throw new ConfigError('TESSERA_ACCESS_TOKEN_TTL', `must not exceed TESSERA_MAX_ACCESS_TOKEN_TTL (${maxAccessTokenTtl})`);
+    throw new ConfigError(
+      'TESSERA_ACCESS_TOKEN_TTL',
+      `must not exceed TESSERA_MAX_ACCESS_TOKEN_TTL (${maxAccessTokenTtl})`,
+    );
   }
   const maxClientsPerAccount = integer(env, 'TESSERA_MAX_CLIENTS_PER_ACCOUNT', 100, 1, 1_000_000);
 
   const scopesRaw = env.TESSERA_SCOPES === undefined ? 'api:read api:write' : env.TESSERA_SCOPES;
   const extraScopes = [...new Set(scopesRaw.split(/\s+/).filter(Boolean))];
   for (const scope of extraScopes) {
-    if (!SCOPE_TOKEN.test(scope)) throw new ConfigError('TESSERA_SCOPES', `"${scope}" is not a valid scope token`);
+    if (!SCOPE_TOKEN.test(scope))
+      throw new ConfigError('TESSERA_SCOPES', `"${scope}" is not a valid scope token`);
   }
   const scopes = [...new Set<string>([...BUILTIN_SCOPES, ...extraScopes])];
 
   const adminClientSecret = secretSetting(env, 'TESSERA_ADMIN_CLIENT_SECRET', 32);
   const adminPassword = secretSetting(env, 'TESSERA_ADMIN_PASSWORD', 12);
   const [tlsCertFile, tlsKeyFile] = filePair(env, 'TESSERA_TLS_CERT', 'TESSERA_TLS_KEY');
-  const [clientCaCertFile, clientCaKeyFile] = filePair(env, 'TESSERA_CLIENT_CA_CERT', 'TESSERA_CLIENT_CA_KEY');
+  const [clientCaCertFile, clientCaKeyFile] = filePair(
+    env,
+    'TESSERA_CLIENT_CA_CERT',
+    'TESSERA_CLIENT_CA_KEY',
+  );
 
   const mtlsProxyHeader = read(env, 'TESSERA_MTLS_PROXY_HEADER')?.toLowerCase();
   if (mtlsProxyHeader !== undefined && !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(mtlsProxyHeader)) {
@@ -202,10 +227,16 @@ export function loadConfig(env: Env = process.env): Config {
     .filter(Boolean);
   const trustedProxies = parseTrustedProxies(proxyEntries);
   if (typeof trustedProxies === 'string') {
-    throw new ConfigError('TESSERA_TRUSTED_PROXIES', `"${trustedProxies}" is not an IP address or CIDR range`);
+    throw new ConfigError(
+      'TESSERA_TRUSTED_PROXIES',
+      `"${trustedProxies}" is not an IP address or CIDR range`,
+    );
   }
   if (mtlsProxyHeader !== undefined && proxyEntries.length === 0) {
-    throw new ConfigError('TESSERA_TRUSTED_PROXIES', 'must list the proxies allowed to set TESSERA_MTLS_PROXY_HEADER');
+    throw new ConfigError(
+      'TESSERA_TRUSTED_PROXIES',
+      'must list the proxies allowed to set TESSERA_MTLS_PROXY_HEADER',
+    );
   }
 
   const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();

@@ -6,7 +6,7 @@ import { createSqliteTokenStore } from '../adapters/sqlite/token-store.js';
 import { createApp } from './app.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { createProvider } from './provider/create-provider.js';
 import type { ClientStore } from './stores/client-store.js';
@@ -30,6 +30,12 @@ export interface Container extends Stores {
 
 /** Chooses the store implementations the configuration asks for. */
 export function openStores(config: Config): Stores {
+  // The production store adapters are not part of this build yet: refuse rather than silently
+  // keeping data somewhere the operator did not ask for.
+  if (config.mongodbUri)
+    throw new ConfigError('MONGODB_URI', 'the MongoDB client store is not available in this build');
+  if (config.redisUrl)
+    throw new ConfigError('REDIS_URL', 'the Redis token store is not available in this build');
   const db = openDatabase(config.dataDir);
   return { clientStore: createSqliteClientStore(db), tokenStore: createSqliteTokenStore(db) };
 }
@@ -38,7 +44,11 @@ export function openStores(config: Config): Stores {
  * The one place where stores, services and the provider are wired together. Loads (or creates)
  * the key material, runs the bootstrap and returns the assembled application.
  */
-export async function createContainer(config: Config, logger: Logger, stores: Stores = openStores(config)): Promise<Container> {
+export async function createContainer(
+  config: Config,
+  logger: Logger,
+  stores: Stores = openStores(config),
+): Promise<Container> {
   const { clientStore, tokenStore } = stores;
   const close = async () => {
     await tokenStore.close();

@@ -28,7 +28,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const container = await createContainer(config, logger);
+  let container;
+  try {
+    container = await createContainer(config, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`invalid setting ${error.message}`);
+    throw error;
+  }
 
   const block = formatGeneratedCredentials(container.generated);
   if (block) process.stdout.write(`\n${block}\n`);
@@ -41,7 +47,10 @@ async function main(): Promise<void> {
     fail(`cannot listen on PORT ${config.port}: ${(error as Error).message}`);
   }
   const address = server.address();
-  logger.info({ port: typeof address === 'object' && address ? address.port : config.port, issuer: config.issuer }, 'tessera listening');
+  logger.info(
+    { port: typeof address === 'object' && address ? address.port : config.port, issuer: config.issuer },
+    'tessera listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

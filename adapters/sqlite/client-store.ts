@@ -88,13 +88,15 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     patch: Partial<T>,
     conflictField: string,
   ): T | null =>
-    db.transaction(() => {
-      const current = read();
-      if (!current) return null;
-      const next = { ...current, ...stripUndefined(patch) };
-      insertOrConflict(() => write(next), { name_key: conflictField, username_key: conflictField });
-      return next;
-    }).immediate();
+    db
+      .transaction(() => {
+        const current = read();
+        if (!current) return null;
+        const next = { ...current, ...stripUndefined(patch) };
+        insertOrConflict(() => write(next), { name_key: conflictField, username_key: conflictField });
+        return next;
+      })
+      .immediate();
 
   return {
     async createClient(client) {
@@ -116,11 +118,24 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     async listClients(accountId, options) {
       const q = options.q?.trim();
       return q
-        ? page<ClientRecord>(db, 'clients', 'client_id', 'account_id = ? AND instr(name_key, ?) > 0', [accountId, nameKey(q)], options, (c) => [c.created_at, c.client_id])
-        : page<ClientRecord>(db, 'clients', 'client_id', 'account_id = ?', [accountId], options, (c) => [c.created_at, c.client_id]);
+        ? page<ClientRecord>(
+            db,
+            'clients',
+            'client_id',
+            'account_id = ? AND instr(name_key, ?) > 0',
+            [accountId, nameKey(q)],
+            options,
+            (c) => [c.created_at, c.client_id],
+          )
+        : page<ClientRecord>(db, 'clients', 'client_id', 'account_id = ?', [accountId], options, (c) => [
+            c.created_at,
+            c.client_id,
+          ]);
     },
     async countClients(accountId) {
-      return (db.prepare('SELECT count(*) AS n FROM clients WHERE account_id = ?').get(accountId) as { n: number }).n;
+      return (
+        db.prepare('SELECT count(*) AS n FROM clients WHERE account_id = ?').get(accountId) as { n: number }
+      ).n;
     },
     async updateClient(clientId, patch) {
       return updateDoc<ClientRecord>(
@@ -142,7 +157,10 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
 
     async createAccount(account) {
       insertOrConflict(
-        () => db.prepare('INSERT INTO accounts (id, created_at, doc) VALUES (?, ?, ?)').run(account.id, account.created_at, JSON.stringify(account)),
+        () =>
+          db
+            .prepare('INSERT INTO accounts (id, created_at, doc) VALUES (?, ?, ?)')
+            .run(account.id, account.created_at, JSON.stringify(account)),
         { 'accounts.id': 'account_id' },
       );
     },
@@ -165,7 +183,9 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       insertOrConflict(
         () =>
           db
-            .prepare('INSERT INTO users (id, account_id, username_key, created_at, doc) VALUES (?, ?, ?, ?, ?)')
+            .prepare(
+              'INSERT INTO users (id, account_id, username_key, created_at, doc) VALUES (?, ?, ?, ?, ?)',
+            )
             .run(user.id, user.account_id, nameKey(user.username), user.created_at, JSON.stringify(user)),
         { 'users.id': 'user_id', 'users.account_id, users.username_key': 'username' },
       );
@@ -175,11 +195,16 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
     async findUserByUsername(accountId, username) {
       return docOrNull<UserRecord>(
-        db.prepare('SELECT doc FROM users WHERE account_id = ? AND username_key = ?').get(accountId, nameKey(username)),
+        db
+          .prepare('SELECT doc FROM users WHERE account_id = ? AND username_key = ?')
+          .get(accountId, nameKey(username)),
       );
     },
     async listUsers(accountId, options) {
-      return page<UserRecord>(db, 'users', 'id', 'account_id = ?', [accountId], options, (u) => [u.created_at, u.id]);
+      return page<UserRecord>(db, 'users', 'id', 'account_id = ?', [accountId], options, (u) => [
+        u.created_at,
+        u.id,
+      ]);
     },
     async updateUser(userId, patch) {
       return updateDoc<UserRecord>(
@@ -194,18 +219,32 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
 
     async ensureSecretValue<T>(name: string, create: () => T): Promise<T> {
-      const existing = db.prepare('SELECT value FROM secret_values WHERE name = ?').get(name) as { value: string } | undefined;
+      const existing = db.prepare('SELECT value FROM secret_values WHERE name = ?').get(name) as
+        { value: string } | undefined;
       if (existing) return JSON.parse(existing.value) as T;
-      db.prepare('INSERT OR IGNORE INTO secret_values (name, value) VALUES (?, ?)').run(name, JSON.stringify(create()));
-      const stored = db.prepare('SELECT value FROM secret_values WHERE name = ?').get(name) as { value: string };
+      db.prepare('INSERT OR IGNORE INTO secret_values (name, value) VALUES (?, ?)').run(
+        name,
+        JSON.stringify(create()),
+      );
+      const stored = db.prepare('SELECT value FROM secret_values WHERE name = ?').get(name) as {
+        value: string;
+      };
       return JSON.parse(stored.value) as T;
     },
 
     async appendAudit(entry) {
-      db.prepare('INSERT INTO audit (id, account_id, created_at, doc) VALUES (?, ?, ?, ?)').run(entry.id, entry.account_id, entry.at, JSON.stringify(entry));
+      db.prepare('INSERT INTO audit (id, account_id, created_at, doc) VALUES (?, ?, ?, ?)').run(
+        entry.id,
+        entry.account_id,
+        entry.at,
+        JSON.stringify(entry),
+      );
     },
     async listAudit(accountId, options) {
-      return page<AuditRecord>(db, 'audit', 'id', 'account_id = ?', [accountId], options, (e) => [e.at, e.id]);
+      return page<AuditRecord>(db, 'audit', 'id', 'account_id = ?', [accountId], options, (e) => [
+        e.at,
+        e.id,
+      ]);
     },
 
     async ping() {

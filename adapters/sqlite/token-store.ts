@@ -16,7 +16,10 @@ export interface SqliteTokenStoreOptions {
  * The embedded token store. Every model shares one table keyed by (model, id); the fields that
  * oidc-provider looks records up by (grant, client, uid, user code) are indexed columns.
  */
-export function createSqliteTokenStore(db: SqliteDatabase, options: SqliteTokenStoreOptions = {}): TokenStore {
+export function createSqliteTokenStore(
+  db: SqliteDatabase,
+  options: SqliteTokenStoreOptions = {},
+): TokenStore {
   const now = options.now ?? Date.now;
   const upsert = db.prepare(
     `INSERT INTO tokens (model, id, payload, grant_id, client_id, uid, user_code, expires_at, consumed_at)
@@ -26,12 +29,18 @@ export function createSqliteTokenStore(db: SqliteDatabase, options: SqliteTokenS
        expires_at = excluded.expires_at, consumed_at = NULL`,
   );
   const live = '(expires_at IS NULL OR expires_at > ?)';
-  const findById = db.prepare(`SELECT payload, consumed_at FROM tokens WHERE model = ? AND id = ? AND ${live}`);
-  const findByUid = db.prepare(`SELECT payload, consumed_at FROM tokens WHERE model = ? AND uid = ? AND ${live} LIMIT 1`);
+  const findById = db.prepare(
+    `SELECT payload, consumed_at FROM tokens WHERE model = ? AND id = ? AND ${live}`,
+  );
+  const findByUid = db.prepare(
+    `SELECT payload, consumed_at FROM tokens WHERE model = ? AND uid = ? AND ${live} LIMIT 1`,
+  );
   const findByUserCode = db.prepare(
     `SELECT payload, consumed_at FROM tokens WHERE model = ? AND user_code = ? AND ${live} LIMIT 1`,
   );
-  const consume = db.prepare('UPDATE tokens SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL');
+  const consume = db.prepare(
+    'UPDATE tokens SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL',
+  );
   const destroy = db.prepare('DELETE FROM tokens WHERE model = ? AND id = ?');
   const revokeGrant = db.prepare('DELETE FROM tokens WHERE grant_id = ?');
   const revokeClient = db.prepare('DELETE FROM tokens WHERE client_id = ?');

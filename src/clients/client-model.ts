@@ -1,7 +1,10 @@
 import type { ClientRecord } from '../stores/client-store.js';
 
 /** Auth methods that present a shared secret, so the client has a hashed `client_secret`. */
-export const SECRET_AUTH_METHODS: ReadonlySet<string> = new Set(['client_secret_basic', 'client_secret_post']);
+export const SECRET_AUTH_METHODS: ReadonlySet<string> = new Set([
+  'client_secret_basic',
+  'client_secret_post',
+]);
 
 /** Client fields oidc-provider does not know; declared in `extraClientMetadata.properties`. */
 export const EXTRA_CLIENT_PROPERTIES = [

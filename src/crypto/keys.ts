@@ -17,7 +17,9 @@ function signingKey(type: 'rsa' | 'ec', alg: string): Record<string, unknown> {
  * The signing keys and cookie keys of this deployment, created on the first start and kept in
  * the client store, so restarts and every other process on the same store use the same ones.
  */
-export async function loadKeyMaterial(store: ClientStore): Promise<{ jwks: PrivateJwks; cookieKeys: string[] }> {
+export async function loadKeyMaterial(
+  store: ClientStore,
+): Promise<{ jwks: PrivateJwks; cookieKeys: string[] }> {
   const jwks = await store.ensureSecretValue<PrivateJwks>('jwks', () => ({
     keys: [signingKey('rsa', 'RS256'), signingKey('ec', 'ES256')],
   }));

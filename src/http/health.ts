@@ -39,7 +39,11 @@ export function healthRoutes(stores: Pingable[]): Router {
     const down = results.filter(([, state]) => state === 'down').map(([name]) => name);
     ctx.set('cache-control', 'no-store');
     ctx.status = down.length === 0 ? 200 : 503;
-    ctx.body = { status: down.length === 0 ? 'ready' : 'unavailable', stores: Object.fromEntries(results), ...(down.length ? { down } : {}) };
+    ctx.body = {
+      status: down.length === 0 ? 'ready' : 'unavailable',
+      stores: Object.fromEntries(results),
+      ...(down.length ? { down } : {}),
+    };
   });
   return router;
 }

@@ -1,6 +1,9 @@
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { handler as builtInHandler, parameters } from 'oidc-provider/lib/actions/grants/client_credentials.js';
+import {
+  handler as builtInHandler,
+  parameters,
+} from 'oidc-provider/lib/actions/grants/client_credentials.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 
 /**

@@ -1,4 +1,4 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
 import { verifySecret } from '../crypto/secrets.js';
@@ -53,7 +53,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   /** A client's own lifetime, never above the deployment's current maximum. */
-  const accessTokenTtl = (_ctx: unknown, _token: unknown, client: { [key: string]: unknown } | undefined): number => {
+  const accessTokenTtl = (
+    _ctx: unknown,
+    _token: unknown,
+    client: { [key: string]: unknown } | undefined,
+  ): number => {
     const own = client?.['access_token_ttl'];
     return Math.min(typeof own === 'number' ? own : config.accessTokenTtl, config.maxAccessTokenTtl);
   };
@@ -80,11 +84,22 @@ export function createProvider(deps: ProviderDeps): Provider {
         async allowedPolicy(ctx: KoaContextWithOIDC, caller, token) {
           if (caller.clientAuthMethod === 'none') return false;
           const owner =
-            token.clientId === caller.clientId ? caller : await ctx.oidc.provider.Client.find(token.clientId!);
+            token.clientId === caller.clientId
+              ? caller
+              : await ctx.oidc.provider.Client.find(token.clientId!);
           return !!owner && owner['account_id'] === caller['account_id'];
         },
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009: a client revokes only its own tokens.
+        allowedPolicy(_ctx: KoaContextWithOIDC, caller, token) {
+          if (token.clientId !== caller.clientId) {
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          return true;
+        },
+      },
       clientCredentials: { enabled: true },
       resourceIndicators: { enabled: false },
       userinfo: { enabled: true },
@@ -118,7 +133,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       return {
         accountId: user.id,
         async claims() {
-          return { sub: user.id, preferred_username: user.username, ...(user.email ? { email: user.email } : {}) };
+          return {
+            sub: user.id,
+            preferred_username: user.username,
+            ...(user.email ? { email: user.email } : {}),
+          };
         },
       };
     },

@@ -93,7 +93,9 @@ export interface ClientListOptions extends ListOptions {
 /** Fields of a client that may change after creation. */
 export type ClientPatch = Partial<Omit<ClientRecord, 'client_id' | 'account_id' | 'created_at'>>;
 export type AccountPatch = Partial<Pick<AccountRecord, 'name' | 'max_clients' | 'updated_at'>>;
-export type UserPatch = Partial<Pick<UserRecord, 'email' | 'role' | 'password_hash' | 'disabled' | 'updated_at'>>;
+export type UserPatch = Partial<
+  Pick<UserRecord, 'email' | 'role' | 'password_hash' | 'disabled' | 'updated_at'>
+>;
 
 export interface ClientStore {
   /** Inserts a client; `StoreConflictError('client_id' | 'client_name')` on a duplicate. */

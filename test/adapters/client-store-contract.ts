@@ -72,7 +72,11 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
     after(async () => harness.dispose());
 
     it('stores a client and returns an equal copy', async () => {
-      const client = clientRecord({ certificates: [{ serial: '0a', sha256_thumbprint: 'x', not_after: '2027-01-01T00:00:00.000Z', revoked: false }] });
+      const client = clientRecord({
+        certificates: [
+          { serial: '0a', sha256_thumbprint: 'x', not_after: '2027-01-01T00:00:00.000Z', revoked: false },
+        ],
+      });
       await store.createClient(client);
       const found = await store.getClient(client.client_id);
       assert.deepEqual(found, client);
@@ -115,21 +119,36 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       await store.createClient(clientRecord({ account_id: account(), client_name: 'alpha' }));
 
       const first = await store.listClients(acct, { limit: 2 });
-      assert.deepEqual(first.data.map((c) => c.client_name), ['delta', 'alphabet']);
+      assert.deepEqual(
+        first.data.map((c) => c.client_name),
+        ['delta', 'alphabet'],
+      );
       assert.ok(first.next_cursor);
       const second = await store.listClients(acct, { limit: 2, cursor: first.next_cursor });
-      assert.deepEqual(second.data.map((c) => c.client_name), ['gamma', 'beta']);
+      assert.deepEqual(
+        second.data.map((c) => c.client_name),
+        ['gamma', 'beta'],
+      );
       const third = await store.listClients(acct, { limit: 2, cursor: second.next_cursor! });
-      assert.deepEqual(third.data.map((c) => c.client_name), ['alpha']);
+      assert.deepEqual(
+        third.data.map((c) => c.client_name),
+        ['alpha'],
+      );
       assert.equal(third.next_cursor, null);
 
       const filtered = await store.listClients(acct, { limit: 10, q: 'ALPHA' });
-      assert.deepEqual(filtered.data.map((c) => c.client_name), ['alphabet', 'alpha']);
+      assert.deepEqual(
+        filtered.data.map((c) => c.client_name),
+        ['alphabet', 'alpha'],
+      );
       assert.equal(await store.countClients(acct), 5);
     });
 
     it('rejects a cursor it did not produce', async () => {
-      await assert.rejects(store.listClients('acct-a', { limit: 5, cursor: 'not-a-cursor' }), InvalidCursorError);
+      await assert.rejects(
+        store.listClients('acct-a', { limit: 5, cursor: 'not-a-cursor' }),
+        InvalidCursorError,
+      );
     });
 
     it('updates a client and reports a rename onto an existing name as a conflict', async () => {
@@ -138,7 +157,11 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       const two = clientRecord({ account_id: acct, client_name: 'two' });
       await store.createClient(one);
       await store.createClient(two);
-      const updated = await store.updateClient(one.client_id, { scope: 'api:write', disabled: true, secret_version: 2 });
+      const updated = await store.updateClient(one.client_id, {
+        scope: 'api:write',
+        disabled: true,
+        secret_version: 2,
+      });
       assert.equal(updated!.scope, 'api:write');
       assert.equal(updated!.disabled, true);
       assert.deepEqual(await store.getClient(one.client_id), updated);
@@ -172,7 +195,13 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       const id = account();
       const at = tick();
       await store.createAccount({ id, name: 'Acme', max_clients: 5, created_at: at, updated_at: at });
-      assert.deepEqual(await store.getAccount(id), { id, name: 'Acme', max_clients: 5, created_at: at, updated_at: at });
+      assert.deepEqual(await store.getAccount(id), {
+        id,
+        name: 'Acme',
+        max_clients: 5,
+        created_at: at,
+        updated_at: at,
+      });
       await assert.rejects(
         store.createAccount({ id, name: 'Again', max_clients: null, created_at: at, updated_at: at }),
         (error: unknown) => error instanceof StoreConflictError && error.field === 'account_id',
@@ -200,7 +229,10 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.deepEqual(await store.getUser(user.id), updated);
       const second = userRecord({ account_id: acct, username: 'bob' });
       await store.createUser(second);
-      assert.deepEqual((await store.listUsers(acct, { limit: 10 })).data.map((u) => u.username), ['bob', 'Alice']);
+      assert.deepEqual(
+        (await store.listUsers(acct, { limit: 10 })).data.map((u) => u.username),
+        ['bob', 'Alice'],
+      );
       assert.equal(await store.deleteUser(user.id), true);
       assert.equal(await store.getUser(user.id), null);
     });
@@ -224,13 +256,35 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
     it('lists audit entries of one account newest first, in pages', async () => {
       const acct = account();
       for (const action of ['client.create', 'client.update', 'client.delete']) {
-        await store.appendAudit({ id: randomUUID(), account_id: acct, at: tick(), actor: 'client:x', action, target: 'client:y', details: { n: 1 } });
+        await store.appendAudit({
+          id: randomUUID(),
+          account_id: acct,
+          at: tick(),
+          actor: 'client:x',
+          action,
+          target: 'client:y',
+          details: { n: 1 },
+        });
       }
-      await store.appendAudit({ id: randomUUID(), account_id: account(), at: tick(), actor: 'a', action: 'other', target: 't', details: {} });
+      await store.appendAudit({
+        id: randomUUID(),
+        account_id: account(),
+        at: tick(),
+        actor: 'a',
+        action: 'other',
+        target: 't',
+        details: {},
+      });
       const first = await store.listAudit(acct, { limit: 2 });
-      assert.deepEqual(first.data.map((e) => e.action), ['client.delete', 'client.update']);
+      assert.deepEqual(
+        first.data.map((e) => e.action),
+        ['client.delete', 'client.update'],
+      );
       const rest = await store.listAudit(acct, { limit: 2, cursor: first.next_cursor! });
-      assert.deepEqual(rest.data.map((e) => e.action), ['client.create']);
+      assert.deepEqual(
+        rest.data.map((e) => e.action),
+        ['client.create'],
+      );
       assert.equal(rest.next_cursor, null);
       assert.deepEqual(rest.data[0]!.details, { n: 1 });
     });

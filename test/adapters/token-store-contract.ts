@@ -21,7 +21,13 @@ export function tokenStoreContract(backend: string, open: () => Promise<StoreHar
 
     it('returns what was stored, and undefined for an unknown id', async () => {
       const key = id();
-      const payload = { kind: 'AccessToken', jti: key, clientId: 'c1', scope: 'api:read', nested: { a: [1, 2] } };
+      const payload = {
+        kind: 'AccessToken',
+        jti: key,
+        clientId: 'c1',
+        scope: 'api:read',
+        nested: { a: [1, 2] },
+      };
       await store.adapter('AccessToken').upsert(key, payload, 60);
       assert.deepEqual(await store.adapter('AccessToken').find(key), payload);
       assert.equal(await store.adapter('AccessToken').find(id()), undefined);
@@ -77,7 +83,10 @@ export function tokenStoreContract(backend: string, open: () => Promise<StoreHar
 
       const deviceCode = id();
       await store.adapter('DeviceCode').upsert(deviceCode, { userCode: 'ABCD-EFGH', clientId: 'c' }, 60);
-      assert.deepEqual(await store.adapter('DeviceCode').findByUserCode('ABCD-EFGH'), { userCode: 'ABCD-EFGH', clientId: 'c' });
+      assert.deepEqual(await store.adapter('DeviceCode').findByUserCode('ABCD-EFGH'), {
+        userCode: 'ABCD-EFGH',
+        clientId: 'c',
+      });
     });
 
     it('destroys one record', async () => {

@@ -67,13 +67,21 @@ describe('client_credentials grant', () => {
   it('refuses a known scope the client is not allowed: 400 invalid_scope', async () => {
     const res = await clientCredentials(tessera.url, machine, { scope: 'api:read admin' });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body, { error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'admin' });
+    assert.deepEqual(res.body, {
+      error: 'invalid_scope',
+      error_description: 'requested scope is not allowed',
+      scope: 'admin',
+    });
   });
 
   it('refuses a scope the deployment does not know: 400 invalid_scope', async () => {
     const res = await clientCredentials(tessera.url, machine, { scope: 'api:read made-up' });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body, { error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'made-up' });
+    assert.deepEqual(res.body, {
+      error: 'invalid_scope',
+      error_description: 'requested scope is not allowed',
+      scope: 'made-up',
+    });
   });
 
   it('gives a client without allowed scopes no scope at all, and refuses any it asks for', async () => {
@@ -93,7 +101,10 @@ describe('client_credentials grant', () => {
     ]) {
       const res = await clientCredentials(tessera.url, creds);
       assert.equal(res.status, 401, creds.clientId);
-      assert.deepEqual(res.body, { error: 'invalid_client', error_description: 'client authentication failed' });
+      assert.deepEqual(res.body, {
+        error: 'invalid_client',
+        error_description: 'client authentication failed',
+      });
     }
   });
 
@@ -130,13 +141,30 @@ describe('client_credentials grant', () => {
   });
 
   it('answers a grant type the client lacks, and a missing grant_type, with RFC 6749 errors', async () => {
-    const code = await postForm(`${tessera.url}/oauth/token`, { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://a.example/cb', code_verifier: 'a'.repeat(43), client_id: postClient.clientId, client_secret: postClient.secret });
+    const code = await postForm(`${tessera.url}/oauth/token`, {
+      grant_type: 'authorization_code',
+      code: 'x',
+      redirect_uri: 'https://a.example/cb',
+      code_verifier: 'a'.repeat(43),
+      client_id: postClient.clientId,
+      client_secret: postClient.secret,
+    });
     assert.equal(code.status, 400);
     assert.equal(code.body.error, 'invalid_request');
-    const missing = await postForm(`${tessera.url}/oauth/token`, { client_id: postClient.clientId, client_secret: postClient.secret });
+    const missing = await postForm(`${tessera.url}/oauth/token`, {
+      client_id: postClient.clientId,
+      client_secret: postClient.secret,
+    });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body, { error: 'invalid_request', error_description: "missing required parameter 'grant_type'" });
-    const unsupported = await postForm(`${tessera.url}/oauth/token`, { grant_type: 'password', client_id: postClient.clientId, client_secret: postClient.secret });
+    assert.deepEqual(missing.body, {
+      error: 'invalid_request',
+      error_description: "missing required parameter 'grant_type'",
+    });
+    const unsupported = await postForm(`${tessera.url}/oauth/token`, {
+      grant_type: 'password',
+      client_id: postClient.clientId,
+      client_secret: postClient.secret,
+    });
     assert.equal(unsupported.status, 400);
     assert.equal(unsupported.body.error, 'unsupported_grant_type');
   });

@@ -33,10 +33,24 @@ describe('metadata and keys', () => {
     assert.equal(body.userinfo_endpoint, `${base}/oauth/userinfo`);
     assert.deepEqual(body.response_types_supported, ['code']);
     assert.deepEqual(body.code_challenge_methods_supported, ['S256']);
-    assert.deepEqual(body.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials']);
+    assert.deepEqual(body.grant_types_supported, [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+    ]);
     assert.deepEqual(body.scopes_supported, [
-      'openid', 'profile', 'email', 'offline_access', 'admin', 'accounts:admin',
-      'clients:read', 'clients:write', 'users:read', 'users:write', 'orders:read', 'orders:write',
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+      'admin',
+      'accounts:admin',
+      'clients:read',
+      'clients:write',
+      'users:read',
+      'users:write',
+      'orders:read',
+      'orders:write',
     ]);
     const methods = body.token_endpoint_auth_methods_supported as string[];
     for (const method of ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']) {

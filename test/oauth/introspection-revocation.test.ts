@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN, clientCredentials, introspect, postForm, revoke, type Credentials } from '../support/oauth.js';
+import {
+  ADMIN,
+  clientCredentials,
+  introspect,
+  postForm,
+  revoke,
+  type Credentials,
+} from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('introspection and revocation', () => {
@@ -12,22 +19,47 @@ describe('introspection and revocation', () => {
     tessera = await startTessera();
     const { clients, clientStore } = tessera.container;
     const now = new Date().toISOString();
-    await clientStore.createAccount({ id: 'acme', name: 'Acme', max_clients: null, created_at: now, updated_at: now });
-    const a = await clients.create({ account_id: 'default', client_name: 'machine', grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'client_secret_basic' });
+    await clientStore.createAccount({
+      id: 'acme',
+      name: 'Acme',
+      max_clients: null,
+      created_at: now,
+      updated_at: now,
+    });
+    const a = await clients.create({
+      account_id: 'default',
+      client_name: 'machine',
+      grant_types: ['client_credentials'],
+      scope: 'api:read',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
     machine = { clientId: a.client.client_id, secret: a.secret! };
-    const b = await clients.create({ account_id: 'acme', client_name: 'acme machine', grant_types: ['client_credentials'], scope: 'api:read', token_endpoint_auth_method: 'client_secret_basic' });
+    const b = await clients.create({
+      account_id: 'acme',
+      client_name: 'acme machine',
+      grant_types: ['client_credentials'],
+      scope: 'api:read',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
     otherTenant = { clientId: b.client.client_id, secret: b.secret! };
   });
   after(async () => tessera.close());
 
-  const issue = async (creds: Credentials) => String((await clientCredentials(tessera.url, creds)).body.access_token);
+  const issue = async (creds: Credentials) =>
+    String((await clientCredentials(tessera.url, creds)).body.access_token);
 
   it('introspects a live token with its claims', async () => {
     const token = await issue(machine);
     const res = await introspect(tessera.url, machine, token);
     assert.equal(res.status, 200);
     const { iat, exp, jti, ...rest } = res.body as Record<string, number | string>;
-    assert.deepEqual(rest, { active: true, client_id: machine.clientId, iss: tessera.url, scope: 'api:read', token_type: 'Bearer' });
+    assert.deepEqual(rest, {
+      active: true,
+      client_id: machine.clientId,
+      iss: tessera.url,
+      scope: 'api:read',
+      token_type: 'Bearer',
+    });
     assert.equal(Number(exp) - Number(iat), 3600);
     assert.equal(jti, undefined);
   });
@@ -60,7 +92,10 @@ describe('introspection and revocation', () => {
     assert.equal(anonymous.body.error, 'invalid_request');
     const wrong = await introspect(tessera.url, { ...machine, secret: 'wrong' }, token);
     assert.equal(wrong.status, 401);
-    assert.deepEqual(wrong.body, { error: 'invalid_client', error_description: 'client authentication failed' });
+    assert.deepEqual(wrong.body, {
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    });
   });
 
   it('revokes a token: 200, then it introspects {active: false}', async () => {

@@ -18,7 +18,9 @@ describe('per-client access-token lifetime', () => {
   };
 
   before(async () => {
-    tessera = await startTessera({ env: { TESSERA_ACCESS_TOKEN_TTL: '900', TESSERA_MAX_ACCESS_TOKEN_TTL: '7200' } });
+    tessera = await startTessera({
+      env: { TESSERA_ACCESS_TOKEN_TTL: '900', TESSERA_MAX_ACCESS_TOKEN_TTL: '7200' },
+    });
   });
   after(async () => tessera.close());
 

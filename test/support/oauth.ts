@@ -17,7 +17,11 @@ export async function postForm(
     body: new URLSearchParams(form).toString(),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: response.headers };
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: response.headers,
+  };
 }
 
 export const basic = (clientId: string, secret: string): Record<string, string> => ({
@@ -34,7 +38,11 @@ export interface Credentials {
 export function clientCredentials(base: string, creds: Credentials, extra: Record<string, string> = {}) {
   const form = { grant_type: 'client_credentials', ...extra };
   if (creds.method === 'post') {
-    return postForm(`${base}/oauth/token`, { ...form, client_id: creds.clientId, client_secret: creds.secret });
+    return postForm(`${base}/oauth/token`, {
+      ...form,
+      client_id: creds.clientId,
+      client_secret: creds.secret,
+    });
   }
   return postForm(`${base}/oauth/token`, form, basic(creds.clientId, creds.secret));
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
@@ -31,7 +32,7 @@ export function exited(child: ChildProcess): Promise<number | null> {
 
 /**
  * Runs `node dist/src/main.js` as a real process with `env` on top of a minimal environment;
- * resolves once it logs that it listens, or rejects with its output if it exits first.
+ * resolves once it answers `/healthz`, or rejects with its output if it exits or stalls first.
  */
 export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_000): Promise<TesseraProcess> {
   const port = env.PORT ?? String(await freePort());
@@ -43,24 +44,25 @@ export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_0
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tessera did not start in time:\n${out}\n${err}`)), timeoutMs);
-    const check = () => {
-      if (out.includes('"msg":"tessera listening"')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tessera exited with ${code}:\n${out}\n${err}`));
-    });
-  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  // Ready means answering /healthz: independent of LOG_LEVEL and of what stdout shows.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${out}\n${err}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`tessera did not start in time:\n${out}\n${err}`);
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
   return {
     child,
-    url: `http://127.0.0.1:${port}`,
+    url,
     stdout: () => out,
     stderr: () => err,
     async stop() {

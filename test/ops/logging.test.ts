@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
+
+describe('request logs', () => {
+  let tessera: RunningTessera;
+  let machine: Credentials;
+
+  before(async () => {
+    tessera = await startTessera();
+    const { client, secret } = await tessera.container.clients.create({
+      account_id: 'default',
+      client_name: 'logged',
+      grant_types: ['client_credentials'],
+      scope: 'api:read',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    machine = { clientId: client.client_id, secret: secret! };
+  });
+  after(async () => tessera.close());
+
+  it('writes one JSON line per request with a request id, and never a secret or token it saw', async () => {
+    const before = tessera.logs.length;
+    const wrongSecret = 'wrong-secret-value-that-must-not-be-logged';
+    const issued = await clientCredentials(tessera.url, machine);
+    const token = String(issued.body.access_token);
+    await clientCredentials(tessera.url, { ...machine, secret: wrongSecret });
+    await clientCredentials(tessera.url, { ...machine, method: 'post' });
+    await introspect(tessera.url, machine, token);
+    await postForm(`${tessera.url}/oauth/revoke`, {
+      token,
+      client_id: machine.clientId,
+      client_secret: machine.secret,
+    });
+    const query = await fetch(
+      `${tessera.url}/healthz?client_secret=${machine.secret}&access_token=${token}`,
+      {
+        headers: {
+          cookie: `session=${machine.secret}`,
+          'x-api-key': machine.secret,
+          ...basic(machine.clientId, wrongSecret),
+        },
+      },
+    );
+    assert.equal(query.status, 200);
+    await fetch(`${tessera.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+
+    const lines = tessera.logs.slice(before);
+    const requests = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'request');
+    assert.equal(requests.length, 7);
+    for (const line of requests) {
+      assert.match(String(line.req_id), /^[0-9a-f-]{36}$/);
+      assert.equal(typeof line.status, 'number');
+      assert.equal(typeof line.duration_ms, 'number');
+    }
+    assert.deepEqual(
+      requests.map((l) => [l.method, l.path, l.status]),
+      [
+        ['POST', '/oauth/token', 200],
+        ['POST', '/oauth/token', 401],
+        ['POST', '/oauth/token', 200],
+        ['POST', '/oauth/introspect', 200],
+        ['POST', '/oauth/revoke', 200],
+        ['GET', '/healthz', 200],
+        ['GET', '/oauth/userinfo', 401],
+      ],
+    );
+    assert.equal(requests[0]!.client_id, machine.clientId);
+
+    const everything = tessera.logs.join('\n');
+    for (const secret of [
+      machine.secret,
+      wrongSecret,
+      token,
+      'test-admin-secret-that-is-long-enough-0123456789',
+    ]) {
+      assert.ok(!everything.includes(secret), `log output contains ${secret.slice(0, 6)}...`);
+    }
+  });
+
+  it('echoes a sane x-request-id and replaces one that is not', async () => {
+    const ok = await fetch(`${tessera.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });
+    assert.equal(ok.headers.get('x-request-id'), 'trace-123');
+    const bad = await fetch(`${tessera.url}/healthz`, {
+      headers: { 'x-request-id': 'has spaces and "quotes"' },
+    });
+    assert.match(bad.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+  });
+});
