@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN, basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
+import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('client_credentials grant', () => {
   let tessera: RunningTessera;
@@ -11,31 +11,12 @@ describe('client_credentials grant', () => {
 
   before(async () => {
     tessera = await startTessera();
-    const { clients } = tessera.container;
-    const a = await clients.create({
-      account_id: 'default',
-      client_name: 'machine',
-      grant_types: ['client_credentials'],
-      scope: 'api:read api:write',
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    machine = { clientId: a.client.client_id, secret: a.secret! };
-    const b = await clients.create({
-      account_id: 'default',
+    machine = await registerMachine(tessera, { client_name: 'machine', scope: 'api:read api:write' });
+    postClient = await registerMachine(tessera, {
       client_name: 'post client',
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
       token_endpoint_auth_method: 'client_secret_post',
     });
-    postClient = { clientId: b.client.client_id, secret: b.secret!, method: 'post' };
-    const c = await clients.create({
-      account_id: 'default',
-      client_name: 'no scopes',
-      grant_types: ['client_credentials'],
-      scope: '',
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    noScopes = { clientId: c.client.client_id, secret: c.secret! };
+    noScopes = await registerMachine(tessera, { client_name: 'no scopes', scope: '' });
   });
   after(async () => tessera.close());
 

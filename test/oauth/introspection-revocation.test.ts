@@ -8,7 +8,7 @@ import {
   revoke,
   type Credentials,
 } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
+import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('introspection and revocation', () => {
   let tessera: RunningTessera;
@@ -17,7 +17,7 @@ describe('introspection and revocation', () => {
 
   before(async () => {
     tessera = await startTessera();
-    const { clients, clientStore } = tessera.container;
+    const { clientStore } = tessera.container;
     const now = new Date().toISOString();
     await clientStore.createAccount({
       id: 'acme',
@@ -26,22 +26,8 @@ describe('introspection and revocation', () => {
       created_at: now,
       updated_at: now,
     });
-    const a = await clients.create({
-      account_id: 'default',
-      client_name: 'machine',
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    machine = { clientId: a.client.client_id, secret: a.secret! };
-    const b = await clients.create({
-      account_id: 'acme',
-      client_name: 'acme machine',
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    otherTenant = { clientId: b.client.client_id, secret: b.secret! };
+    machine = await registerMachine(tessera, { client_name: 'machine' });
+    otherTenant = await registerMachine(tessera, { account_id: 'acme', client_name: 'acme machine' });
   });
   after(async () => tessera.close());
 

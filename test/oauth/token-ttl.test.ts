@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
+import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('per-client access-token lifetime', () => {
   let tessera: RunningTessera;
-  const register = async (name: string, ttl?: number): Promise<Credentials> => {
-    const { client, secret } = await tessera.container.clients.create({
-      account_id: 'default',
+  const register = (name: string, ttl?: number): Promise<Credentials> => {
+    return registerMachine(tessera, {
       client_name: name,
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
-      token_endpoint_auth_method: 'client_secret_basic',
       ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
     });
-    return { clientId: client.client_id, secret: secret! };
   };
 
   before(async () => {

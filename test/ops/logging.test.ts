@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
+import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('request logs', () => {
   let tessera: RunningTessera;
@@ -9,14 +9,7 @@ describe('request logs', () => {
 
   before(async () => {
     tessera = await startTessera();
-    const { client, secret } = await tessera.container.clients.create({
-      account_id: 'default',
-      client_name: 'logged',
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    machine = { clientId: client.client_id, secret: secret! };
+    machine = await registerMachine(tessera, { client_name: 'logged' });
   });
   after(async () => tessera.close());
 

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createContainer, type Container, type Stores } from '../../src/container.js';
+import type { NewClient } from '../../src/clients/client-service.js';
 import { createLogger } from '../../src/logger.js';
+import type { Credentials } from './oauth.js';
 
 /** A temporary data directory, removed by the returned function. */
 export function tempDir(prefix = 'tessera-test-'): { dir: string; remove: () => void } {
@@ -63,5 +65,27 @@ export async function startTessera(
       await container.close();
       ownDir?.remove();
     },
+  };
+}
+
+/**
+ * Registers a client-credentials client through the client service (the admin API comes later)
+ * and returns the credentials a caller would hold.
+ */
+export async function registerMachine(
+  tessera: RunningTessera,
+  overrides: Partial<NewClient> & { client_name: string },
+): Promise<Credentials> {
+  const { client, secret } = await tessera.container.clients.create({
+    account_id: 'default',
+    grant_types: ['client_credentials'],
+    scope: 'api:read',
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...overrides,
+  });
+  return {
+    clientId: client.client_id,
+    secret: secret!,
+    method: client.token_endpoint_auth_method === 'client_secret_post' ? 'post' : 'basic',
   };
 }
