@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { openDatabase } from '../adapters/sqlite/database.js';
 import { createSqliteClientStore } from '../adapters/sqlite/client-store.js';
 import { createSqliteTokenStore } from '../adapters/sqlite/token-store.js';
+import { connectRedis, readyRedis } from '../adapters/redis/connection.js';
+import { createRedisTokenStore } from '../adapters/redis/token-store.js';
 import { createApp } from './app.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -28,28 +30,35 @@ export interface Container extends Stores {
   close(): Promise<void>;
 }
 
-/** Chooses the store implementations the configuration asks for. */
-export function openStores(config: Config): Stores {
-  // The production store adapters are not part of this build yet: refuse rather than silently
-  // keeping data somewhere the operator did not ask for.
-  if (config.mongodbUri)
+/** Every Tessera key in Redis starts with this, so one Redis can serve other things too. */
+export const REDIS_KEY_PREFIX = 'tessera:';
+
+/** Chooses and opens the store implementations the configuration asks for. */
+export async function openStores(config: Config): Promise<Stores> {
+  // The MongoDB adapter is not part of this build yet: refuse rather than silently keeping
+  // clients somewhere the operator did not ask for.
+  if (config.mongodbUri) {
     throw new ConfigError('MONGODB_URI', 'the MongoDB client store is not available in this build');
-  if (config.redisUrl)
-    throw new ConfigError('REDIS_URL', 'the Redis token store is not available in this build');
+  }
   const db = openDatabase(config.dataDir);
-  return { clientStore: createSqliteClientStore(db), tokenStore: createSqliteTokenStore(db) };
+  const clientStore = createSqliteClientStore(db);
+  if (!config.redisUrl) return { clientStore, tokenStore: createSqliteTokenStore(db) };
+  const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
+  try {
+    await readyRedis(redis);
+  } catch (error) {
+    await clientStore.close();
+    throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).message})`);
+  }
+  return { clientStore, tokenStore: createRedisTokenStore(redis) };
 }
 
 /**
  * The one place where stores, services and the provider are wired together. Loads (or creates)
  * the key material, runs the bootstrap and returns the assembled application.
  */
-export async function createContainer(
-  config: Config,
-  logger: Logger,
-  stores: Stores = openStores(config),
-): Promise<Container> {
-  const { clientStore, tokenStore } = stores;
+export async function createContainer(config: Config, logger: Logger, stores?: Stores): Promise<Container> {
+  const { clientStore, tokenStore } = stores ?? (await openStores(config));
   const close = async () => {
     await tokenStore.close();
     await clientStore.close();

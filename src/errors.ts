@@ -52,3 +52,14 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/** Raised by a store that cannot be reached; answered `503 temporarily_unavailable`. */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly store: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${store} is unavailable`, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { AppError, serverError } from '../errors.js';
+import { AppError, serverError, StoreUnavailableError, unavailable } from '../errors.js';
 
 /**
  * Turns anything thrown by Tessera's own routes into the one error shape
@@ -11,7 +11,12 @@ export function errorHandler(logger: Logger): Middleware {
     try {
       await next();
     } catch (caught) {
-      const error = caught instanceof AppError ? caught : serverError(caught);
+      const error =
+        caught instanceof AppError
+          ? caught
+          : caught instanceof StoreUnavailableError
+            ? unavailable(`${caught.store} is unavailable; retry shortly`, caught)
+            : serverError(caught);
       if (error.status >= 500) {
         logger.error({ req_id: ctx.state.reqId, err: error.cause ?? error }, 'request failed');
       }

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
 import { verifySecret } from '../crypto/secrets.js';
 import type { PrivateJwks } from '../crypto/keys.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { ClientStore } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
@@ -31,6 +32,37 @@ export const ROUTES = {
   registration: '/oauth/register',
   challenge: '/oauth/challenge',
 } as const;
+
+/**
+ * An error oidc-provider renders as-is: it shows `message` as the OAuth `error` only when
+ * `expose` is set, and answers with `statusCode`.
+ */
+function temporarilyUnavailable(cause: StoreUnavailableError): Error {
+  return Object.assign(new Error('temporarily_unavailable', { cause }), {
+    expose: true,
+    statusCode: 503,
+    status: 503,
+    error: 'temporarily_unavailable',
+    error_description: `${cause.store} is unavailable; retry shortly`,
+  });
+}
+
+/** Wraps every method of an adapter so an unreachable store answers 503, not 500. */
+function answering503<T extends object>(adapter: T): T {
+  return new Proxy(adapter, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
+        }
+      };
+    },
+  });
+}
 
 /**
  * Builds the oidc-provider instance: protocol settings, storage through the two ports, argon2id
@@ -63,7 +95,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const configuration: Configuration = {
-    adapter: (name: string) => (name === 'Client' ? clientAdapter : tokenStore.adapter(name)) as never,
+    adapter: (name: string) =>
+      answering503(name === 'Client' ? clientAdapter : tokenStore.adapter(name)) as never,
     jwks: deps.jwks as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
     routes: ROUTES,

@@ -28,7 +28,11 @@ export interface RunningTessera {
  * really listens on, and captures its log output.
  */
 export async function startTessera(
-  options: { env?: Record<string, string>; dataDir?: string; stores?: (dataDir: string) => Stores } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    stores?: (dataDir: string) => Stores | Promise<Stores>;
+  } = {},
 ): Promise<RunningTessera> {
   const ownDir = options.dataDir ? undefined : tempDir();
   const dataDir = options.dataDir ?? ownDir!.dir;
@@ -53,7 +57,7 @@ export async function startTessera(
     },
   });
   const logger = createLogger('info', sink);
-  const container = await createContainer(config, logger, options.stores?.(dataDir));
+  const container = await createContainer(config, logger, await options.stores?.(dataDir));
   server.on('request', container.app.callback());
   return {
     url,

@@ -1,0 +1,140 @@
+import { ReplyError } from 'ioredis';
+import { StoreUnavailableError } from '../../src/errors.js';
+import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
+import type { RedisClient } from './connection.js';
+
+/*
+ * Layout (all under the connection's key prefix). Every command touches exactly one key, so
+ * the store works unchanged on Redis Cluster: no MULTI or script spans two hash slots.
+ *
+ *   <Model>:<id>          hash { payload: JSON, consumed?: epoch seconds }, EXPIRE = expiresIn
+ *   uid:<Model>:<uid>     string <id>, same lifetime (Session lookups by uid)
+ *   usercode:<Model>:<c>  string <id>, same lifetime (device flow)
+ *   grant:<grantId>       set of "<Model>:<id>" keys, lives as long as its longest member
+ *   client:<clientId>     set of "<Model>:<id>" keys, likewise
+ *
+ * Index entries are written before the record, so a record never exists without the index
+ * that revokes it; an entry whose record expired or was destroyed is harmless.
+ */
+
+/** Adds a member to an index set and stretches the set's lifetime to cover it (0 = forever). */
+const INDEX_ADD = `
+local left = redis.call('TTL', KEYS[1])
+redis.call('SADD', KEYS[1], ARGV[1])
+local wanted = tonumber(ARGV[2])
+if wanted == 0 then
+  redis.call('PERSIST', KEYS[1])
+elseif left == -2 or (left >= 0 and left < wanted) then
+  redis.call('EXPIRE', KEYS[1], wanted)
+end
+return 1`;
+
+/** Marks a record consumed, only if it still exists (never resurrects it without a lifetime). */
+const CONSUME = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'consumed', ARGV[1])
+  return 1
+end
+return 0`;
+
+interface ScriptedClient {
+  tesseraIndexAdd(key: string, member: string, ttl: number): Promise<number>;
+  tesseraConsume(key: string, at: number): Promise<number>;
+}
+
+/**
+ * Runs a store call. A Redis error reply is a bug and surfaces as is; anything else (refused
+ * connection, closed stream, retries exhausted) means Redis is out of reach right now.
+ */
+async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ReplyError) throw error;
+    throw new StoreUnavailableError('token_store', { cause: error });
+  }
+}
+
+/** The Redis token store. The client is owned by the store and closed with it. */
+export function createRedisTokenStore(client: RedisClient): TokenStore {
+  client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
+  client.defineCommand('tesseraConsume', { numberOfKeys: 1, lua: CONSUME });
+  const scripted = client as unknown as ScriptedClient;
+
+  const read = async (key: string): Promise<TokenPayload | undefined> => {
+    const record = await client.hgetall(key);
+    if (!record.payload) return undefined;
+    const payload = JSON.parse(record.payload) as TokenPayload;
+    if (record.consumed) payload.consumed = Number(record.consumed);
+    return payload;
+  };
+
+  const removeIndexed = async (indexKey: string): Promise<void> => {
+    const members = await client.smembers(indexKey);
+    await Promise.all(members.map((member) => client.unlink(member)));
+    await client.unlink(indexKey);
+  };
+
+  const adapters = new Map<string, ModelAdapter>();
+  return {
+    adapter(model) {
+      let adapter = adapters.get(model);
+      if (adapter) return adapter;
+      const keyOf = (id: string) => `${model}:${id}`;
+      const lookup = async (indexKey: string) => {
+        const id = await client.get(indexKey);
+        return id ? read(keyOf(id)) : undefined;
+      };
+      adapter = {
+        upsert: (id, payload, expiresIn) =>
+          guarded(async () => {
+            const key = keyOf(id);
+            const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
+            const indexes: Promise<unknown>[] = [];
+            if (typeof payload.grantId === 'string')
+              indexes.push(scripted.tesseraIndexAdd(`grant:${payload.grantId}`, key, ttl));
+            if (typeof payload.clientId === 'string')
+              indexes.push(scripted.tesseraIndexAdd(`client:${payload.clientId}`, key, ttl));
+            await Promise.all(indexes);
+            const write = client.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
+            if (ttl) write.expire(key, ttl);
+            const results = await write.exec();
+            const failed = results?.find(([error]) => error);
+            if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
+            const pointers: Promise<unknown>[] = [];
+            for (const [field, prefix] of [
+              ['uid', 'uid'],
+              ['userCode', 'usercode'],
+            ] as const) {
+              const value = payload[field];
+              if (typeof value !== 'string') continue;
+              const pointer = `${prefix}:${model}:${value}`;
+              pointers.push(ttl ? client.set(pointer, id, 'EX', ttl) : client.set(pointer, id));
+            }
+            await Promise.all(pointers);
+          }),
+        find: (id) => guarded(() => read(keyOf(id))),
+        findByUid: (uid) => guarded(() => lookup(`uid:${model}:${uid}`)),
+        findByUserCode: (userCode) => guarded(() => lookup(`usercode:${model}:${userCode}`)),
+        consume: (id) =>
+          guarded(async () => {
+            await scripted.tesseraConsume(keyOf(id), Math.floor(Date.now() / 1000));
+          }),
+        destroy: (id) =>
+          guarded(async () => {
+            await client.unlink(keyOf(id));
+          }),
+        revokeByGrantId: (grantId) => guarded(() => removeIndexed(`grant:${grantId}`)),
+      };
+      adapters.set(model, adapter);
+      return adapter;
+    },
+    revokeByClientId: (clientId) => guarded(() => removeIndexed(`client:${clientId}`)),
+    async ping() {
+      await guarded(() => client.ping());
+    },
+    async close() {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRedisTokenStore } from '../../adapters/redis/token-store.js';
+import { connectRedis, readyRedis } from '../../adapters/redis/connection.js';
+import { StoreUnavailableError } from '../../src/errors.js';
+import {
+  startRedisCluster,
+  testRedis,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  type RedisClusterHandle,
+} from '../support/redis.js';
+import { tokenStoreContract } from './token-store-contract.js';
+
+tokenStoreContract('redis', async () => {
+  const { client, cleanup } = await testRedis(TEST_REDIS_URL, uniquePrefix('redis-contract'));
+  const store = createRedisTokenStore(client);
+  return { store, dispose: async () => (await store.close(), await cleanup()) };
+});
+
+describe('redis cluster', () => {
+  let cluster: RedisClusterHandle;
+  before(async () => {
+    cluster = await startRedisCluster();
+  });
+  after(async () => cluster?.stop());
+
+  tokenStoreContract('redis cluster (3 masters)', async () => {
+    const { client, cleanup } = await testRedis(cluster.url, uniquePrefix('cluster-contract'));
+    const store = createRedisTokenStore(client);
+    return { store, dispose: async () => (await store.close(), await cleanup()) };
+  });
+});
+
+describe('redis token store', () => {
+  it('keeps the record and its lifetime in Redis itself', async () => {
+    const prefix = uniquePrefix('redis-layout');
+    const { client, cleanup } = await testRedis(TEST_REDIS_URL, prefix);
+    const store = createRedisTokenStore(client);
+    try {
+      await store.adapter('AccessToken').upsert('abc', { clientId: 'c1', grantId: 'g1' }, 120);
+      const ttl = await client.ttl('AccessToken:abc');
+      assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
+      assert.deepEqual(await client.smembers('client:c1'), ['AccessToken:abc']);
+      assert.deepEqual(await client.smembers('grant:g1'), ['AccessToken:abc']);
+      assert.ok((await client.ttl('client:c1')) > 100);
+      await store.adapter('AccessToken').consume('missing');
+      assert.equal(await client.exists('AccessToken:missing'), 0, 'consume never creates a record');
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+
+  it('fails fast with StoreUnavailableError when Redis cannot be reached', async () => {
+    const client = connectRedis('redis://127.0.0.1:6379', uniquePrefix('redis-down'));
+    await readyRedis(client);
+    const store = createRedisTokenStore(client);
+    client.disconnect();
+    await assert.rejects(store.adapter('AccessToken').find('x'), StoreUnavailableError);
+    await assert.rejects(store.ping(), StoreUnavailableError);
+  });
+});

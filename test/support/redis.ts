@@ -1,0 +1,181 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
+import { freePort } from './process.js';
+import { tempDir } from './tessera.js';
+
+/** The Redis the suite uses: `REDIS_URL`, else the one these machines run on loopback. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test file or run shares. */
+export const uniquePrefix = (name: string): string => `tessera-test:${name}:${randomUUID().slice(0, 8)}:`;
+
+/** Connects with `prefix`; the returned cleanup deletes every key under it and disconnects. */
+export async function testRedis(
+  url: string,
+  prefix: string,
+): Promise<{ client: RedisClient; cleanup: () => Promise<void> }> {
+  const client = connectRedis(url, prefix);
+  await readyRedis(client);
+  return {
+    client,
+    async cleanup() {
+      await deleteByPrefix(url, prefix);
+    },
+  };
+}
+
+/** Deletes every key under `prefix`, on every master when `url` names a cluster. */
+export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
+  const admin = connectRedis(url, '');
+  await readyRedis(admin);
+  try {
+    const nodes = 'nodes' in admin ? admin.nodes('master') : [admin];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        // Without the connection's prefix: these names are already complete.
+        for (const key of keys) await node.call('UNLINK', key);
+      } while (cursor !== '0');
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Starts `redis-server` on a loopback port with its files in `dir`. */
+export function spawnRedisServer(port: number, dir: string, args: string[] = []): ChildProcess {
+  return spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...args,
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Resolves once a Redis on `port` answers PING. */
+export async function waitForRedis(port: number): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch {
+      if (attempt > 100) throw new Error(`redis-server on ${port} did not start`);
+      await sleep(100);
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
+export interface PrivateRedis {
+  url: string;
+  /** Stops the server (SIGTERM: it writes its append-only file first) and waits for it. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and files; what it had stored comes back. */
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A Redis of the test's own, durable (append-only file, fsync always), that it may stop and restart. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const dir = tempDir('tessera-redis-');
+  const port = await freePort();
+  let server: ChildProcess | undefined;
+  const start = async () => {
+    server = spawnRedisServer(port, dir.dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    await waitForRedis(port);
+  };
+  const stop = async () => {
+    const running = server;
+    server = undefined;
+    if (!running || running.exitCode !== null) return;
+    const gone = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await gone;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, start, stop, dispose: async () => (await stop(), dir.remove()) };
+}
+
+export interface RedisClusterHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Redis Cluster of three masters from the `redis-server` binary on loopback ports,
+ * joins it with `redis-cli --cluster create`, and waits until every slot is served.
+ */
+export async function startRedisCluster(): Promise<RedisClusterHandle> {
+  const dir = tempDir('tessera-cluster-');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const servers = ports.map((port) =>
+    spawnRedisServer(port, dir.dir, [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      `nodes-${port}.conf`,
+      '--cluster-node-timeout',
+      '2000',
+    ]),
+  );
+  const stop = async () => {
+    for (const server of servers) server.kill('SIGKILL');
+    await sleep(100);
+    dir.remove();
+  };
+  try {
+    for (const port of ports) await waitForRedis(port);
+    const create = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    if (create.status !== 0) throw new Error(`cluster create failed: ${create.stdout}${create.stderr}`);
+    for (let attempt = 0; ; attempt += 1) {
+      const states = ports.map(
+        (port) =>
+          spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout,
+      );
+      if (states.every((s) => s.includes('cluster_state:ok'))) break;
+      if (attempt > 100) throw new Error('cluster did not become ready');
+      await sleep(100);
+    }
+    return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
