@@ -8,10 +8,8 @@ import type {
   Page,
   UserRecord,
 } from '../../src/stores/client-store.js';
-import { decodeCursor, encodeCursor, type SqliteDatabase } from './database.js';
-
-/** Lower-cased key that makes names and usernames unique regardless of case. */
-export const nameKey = (name: string): string => name.normalize('NFC').toLowerCase();
+import { decodeCursor, encodeCursor, nameKey } from '../common.js';
+import type { SqliteDatabase } from './database.js';
 
 function isUniqueViolation(error: unknown): error is Error & { message: string } {
   return (
