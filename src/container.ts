@@ -5,6 +5,7 @@ import { createSqliteClientStore } from '../adapters/sqlite/client-store.js';
 import { createSqliteTokenStore } from '../adapters/sqlite/token-store.js';
 import { connectRedis, readyRedis } from '../adapters/redis/connection.js';
 import { createRedisTokenStore } from '../adapters/redis/token-store.js';
+import { openMongoClientStore } from '../adapters/mongo/client-store.js';
 import { createApp } from './app.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -35,22 +36,34 @@ export const REDIS_KEY_PREFIX = 'tessera:';
 
 /** Chooses and opens the store implementations the configuration asks for. */
 export async function openStores(config: Config): Promise<Stores> {
-  // The MongoDB adapter is not part of this build yet: refuse rather than silently keeping
-  // clients somewhere the operator did not ask for.
+  let clientStore: ClientStore;
+  let tokenStore: TokenStore | undefined;
   if (config.mongodbUri) {
-    throw new ConfigError('MONGODB_URI', 'the MongoDB client store is not available in this build');
+    try {
+      clientStore = (await openMongoClientStore(config.mongodbUri)).store;
+    } catch (error) {
+      throw new ConfigError('MONGODB_URI', `cannot use MongoDB (${(error as Error).message})`);
+    }
+  } else {
+    const db = openDatabase(config.dataDir);
+    clientStore = createSqliteClientStore(db);
+    if (!config.redisUrl) tokenStore = createSqliteTokenStore(db);
   }
-  const db = openDatabase(config.dataDir);
-  const clientStore = createSqliteClientStore(db);
-  if (!config.redisUrl) return { clientStore, tokenStore: createSqliteTokenStore(db) };
-  const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
-  try {
-    await readyRedis(redis);
-  } catch (error) {
-    await clientStore.close();
-    throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).message})`);
+  if (config.redisUrl) {
+    const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
+    try {
+      await readyRedis(redis);
+    } catch (error) {
+      await clientStore.close();
+      throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).message})`);
+    }
+    tokenStore = createRedisTokenStore(redis);
   }
-  return { clientStore, tokenStore: createRedisTokenStore(redis) };
+  if (!tokenStore) {
+    // MongoDB for clients but no Redis: tokens stay in the embedded file.
+    tokenStore = createSqliteTokenStore(openDatabase(config.dataDir));
+  }
+  return { clientStore, tokenStore };
 }
 
 /**

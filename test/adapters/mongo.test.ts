@@ -1,41 +1,26 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { openMongoClientStore } from '../../adapters/mongo/client-store.js';
-import { MongoWireServer } from '../support/mongo-wire-server.js';
+import { testMongo } from '../support/mongo.js';
 import { clientStoreContract } from './client-store-contract.js';
 
-/**
- * Runs against the MongoDB at MONGODB_URI when it is set (in a fresh database that is dropped
- * afterwards), else against the wire-protocol test double.
- */
+// Against the MongoDB at MONGODB_URI when it is set, else the wire-protocol test double.
 clientStoreContract(process.env.MONGODB_URI ? 'mongodb' : 'mongodb (wire-protocol test double)', async () => {
-  const external = process.env.MONGODB_URI;
-  const double = external ? undefined : new MongoWireServer();
-  const base = external ?? (await double!.start());
-  const uri = withDatabase(base, `tessera_test_${randomUUID().slice(0, 8)}`);
-  const { store, db } = await openMongoClientStore(uri);
+  const mongo = await testMongo('contract');
+  const { store } = await openMongoClientStore(mongo.uri);
   return {
     store,
     async dispose() {
-      if (external) await db.dropDatabase();
       await store.close();
-      await double?.stop();
+      await mongo.dispose();
     },
   };
 });
 
-/** The same URI naming another database. */
-export function withDatabase(uri: string, database: string): string {
-  const url = new URL(uri);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 describe('mongodb client store input safety', () => {
   it('never lets an object in place of a string become a query operator', async () => {
-    const double = new MongoWireServer();
-    const { store } = await openMongoClientStore(withDatabase(await double.start(), 'injection'));
+    const mongo = await testMongo('injection');
+    const { store } = await openMongoClientStore(mongo.uri);
     try {
       const injected = { $gt: '' } as unknown as string;
       await assert.rejects(store.getClient(injected), TypeError);
@@ -48,7 +33,7 @@ describe('mongodb client store input safety', () => {
       assert.deepEqual(page.data, []);
     } finally {
       await store.close();
-      await double.stop();
+      await mongo.dispose();
     }
   });
 });

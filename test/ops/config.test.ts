@@ -115,11 +115,11 @@ describe('configuration', () => {
     assert.equal(run.stdout, '');
   });
 
-  it('refuses a store URL this build cannot serve instead of ignoring it', async () => {
-    const run = await runMain({ MONGODB_URI: 'mongodb://127.0.0.1:27017/tessera' });
+  it('stops with one line naming the store setting when that store cannot be reached', async () => {
+    const port = await freePort();
+    const run = await runMain({ REDIS_URL: `redis://127.0.0.1:${port}` });
     assert.equal(run.code, 1);
-    assert.deepEqual(run.lines, [
-      'tessera: invalid setting MONGODB_URI: the MongoDB client store is not available in this build',
-    ]);
+    assert.equal(run.lines.length, 1);
+    assert.match(run.lines[0]!, /^tessera: invalid setting REDIS_URL: cannot connect to Redis \(/);
   });
 });

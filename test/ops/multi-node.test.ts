@@ -3,12 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { clientCredentials, introspect, revoke, type Credentials } from '../support/oauth.js';
 import { spawnTessera, type TesseraProcess } from '../support/process.js';
 import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { testMongo, type TestMongo } from '../support/mongo.js';
 import { tempDir } from '../support/tessera.js';
 
 // This file's own Redis database, emptied of Tessera's keys afterwards.
 const REDIS_URL = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/7`;
 
-describe('two Tessera processes sharing one Redis and one client store', () => {
+describe('two Tessera processes sharing one Redis and one MongoDB', () => {
   const data = tempDir();
   const admin: Credentials = {
     clientId: 'tessera-admin',
@@ -16,9 +17,17 @@ describe('two Tessera processes sharing one Redis and one client store', () => {
   };
   let one: TesseraProcess;
   let two: TesseraProcess;
+  let mongo: TestMongo;
 
   before(async () => {
-    const env = { TESSERA_DATA_DIR: data.dir, REDIS_URL, TESSERA_ADMIN_CLIENT_SECRET: admin.secret };
+    // A real MongoDB when MONGODB_URI is set, else the wire-protocol double in this process.
+    mongo = await testMongo('multi_node');
+    const env = {
+      TESSERA_DATA_DIR: data.dir,
+      REDIS_URL,
+      MONGODB_URI: mongo.uri,
+      TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
+    };
     one = await spawnTessera(env);
     two = await spawnTessera(env);
   });
@@ -26,6 +35,7 @@ describe('two Tessera processes sharing one Redis and one client store', () => {
     await one?.stop();
     await two?.stop();
     await deleteByPrefix(REDIS_URL, 'tessera:');
+    await mongo?.dispose();
     data.remove();
   });
 
