@@ -5,10 +5,11 @@ import { connectRedis, readyRedis } from '../../adapters/redis/connection.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import {
   startRedisCluster,
+  startRedisSentinel,
   testRedis,
   TEST_REDIS_URL,
   uniquePrefix,
-  type RedisClusterHandle,
+  type RedisTopology,
 } from '../support/redis.js';
 import { tokenStoreContract } from './token-store-contract.js';
 
@@ -19,7 +20,7 @@ tokenStoreContract('redis', async () => {
 });
 
 describe('redis cluster', () => {
-  let cluster: RedisClusterHandle;
+  let cluster: RedisTopology;
   before(async () => {
     cluster = await startRedisCluster();
   });
@@ -27,6 +28,20 @@ describe('redis cluster', () => {
 
   tokenStoreContract('redis cluster (3 masters)', async () => {
     const { client, cleanup } = await testRedis(cluster.url, uniquePrefix('cluster-contract'));
+    const store = createRedisTokenStore(client);
+    return { store, dispose: async () => (await store.close(), await cleanup()) };
+  });
+});
+
+describe('redis sentinel', () => {
+  let sentinel: RedisTopology;
+  before(async () => {
+    sentinel = await startRedisSentinel();
+  });
+  after(async () => sentinel?.stop());
+
+  tokenStoreContract('redis through sentinel', async () => {
+    const { client, cleanup } = await testRedis(sentinel.url, uniquePrefix('sentinel-contract'));
     const store = createRedisTokenStore(client);
     return { store, dispose: async () => (await store.close(), await cleanup()) };
   });

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
@@ -122,7 +124,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   return { url: `redis://127.0.0.1:${port}`, start, stop, dispose: async () => (await stop(), dir.remove()) };
 }
 
-export interface RedisClusterHandle {
+export interface RedisTopology {
   url: string;
   stop(): Promise<void>;
 }
@@ -131,7 +133,7 @@ export interface RedisClusterHandle {
  * Starts a real Redis Cluster of three masters from the `redis-server` binary on loopback ports,
  * joins it with `redis-cli --cluster create`, and waits until every slot is served.
  */
-export async function startRedisCluster(): Promise<RedisClusterHandle> {
+export async function startRedisCluster(): Promise<RedisTopology> {
   const dir = tempDir('tessera-cluster-');
   const ports = [await freePort(), await freePort(), await freePort()];
   const servers = ports.map((port) =>
@@ -174,6 +176,44 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       await sleep(100);
     }
     return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Starts a Redis primary and one Sentinel monitoring it (as `tessera-primary`), both on loopback
+ * ports, and returns the `redis+sentinel://` URL that reaches the primary through the Sentinel.
+ */
+export async function startRedisSentinel(): Promise<RedisTopology> {
+  const dir = tempDir('tessera-sentinel-');
+  const primaryPort = await freePort();
+  const sentinelPort = await freePort();
+  const primary = spawnRedisServer(primaryPort, dir.dir);
+  const config = path.join(dir.dir, 'sentinel.conf');
+  writeFileSync(
+    config,
+    [
+      `port ${sentinelPort}`,
+      'bind 127.0.0.1',
+      `dir ${dir.dir}`,
+      `sentinel monitor tessera-primary 127.0.0.1 ${primaryPort} 1`,
+      'sentinel down-after-milliseconds tessera-primary 5000',
+      '',
+    ].join('\n'),
+  );
+  const sentinel = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+  const stop = async () => {
+    primary.kill('SIGKILL');
+    sentinel.kill('SIGKILL');
+    await sleep(100);
+    dir.remove();
+  };
+  try {
+    await waitForRedis(primaryPort);
+    await waitForRedis(sentinelPort);
+    return { url: `redis+sentinel://127.0.0.1:${sentinelPort}/tessera-primary`, stop };
   } catch (error) {
     await stop();
     throw error;
