@@ -13,11 +13,14 @@ import {
 } from '../support/redis.js';
 import { tokenStoreContract } from './token-store-contract.js';
 
-tokenStoreContract('redis', async () => {
-  const { client, cleanup } = await testRedis(TEST_REDIS_URL, uniquePrefix('redis-contract'));
+/** A token store on `url` under a key prefix of its own, removed when disposed. */
+async function redisHarness(url: string, name: string) {
+  const { client, cleanup } = await testRedis(url, uniquePrefix(name));
   const store = createRedisTokenStore(client);
   return { store, dispose: async () => (await store.close(), await cleanup()) };
-});
+}
+
+tokenStoreContract('redis', () => redisHarness(TEST_REDIS_URL, 'redis-contract'));
 
 describe('redis cluster', () => {
   let cluster: RedisTopology;
@@ -26,11 +29,7 @@ describe('redis cluster', () => {
   });
   after(async () => cluster?.stop());
 
-  tokenStoreContract('redis cluster (3 masters)', async () => {
-    const { client, cleanup } = await testRedis(cluster.url, uniquePrefix('cluster-contract'));
-    const store = createRedisTokenStore(client);
-    return { store, dispose: async () => (await store.close(), await cleanup()) };
-  });
+  tokenStoreContract('redis cluster (3 masters)', () => redisHarness(cluster.url, 'cluster-contract'));
 });
 
 describe('redis sentinel', () => {
@@ -40,11 +39,7 @@ describe('redis sentinel', () => {
   });
   after(async () => sentinel?.stop());
 
-  tokenStoreContract('redis through sentinel', async () => {
-    const { client, cleanup } = await testRedis(sentinel.url, uniquePrefix('sentinel-contract'));
-    const store = createRedisTokenStore(client);
-    return { store, dispose: async () => (await store.close(), await cleanup()) };
-  });
+  tokenStoreContract('redis through sentinel', () => redisHarness(sentinel.url, 'sentinel-contract'));
 });
 
 describe('redis token store', () => {
