@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
@@ -8,6 +9,8 @@ export interface AppDeps {
   provider: Provider;
   logger: Logger;
   stores: Pingable[];
+  /** The admin API router (contract section 5). */
+  admin: Router;
 }
 
 /**
@@ -29,6 +32,8 @@ export function createApp(deps: AppDeps): Provider {
   provider.use(errorHandler(logger));
   const health = healthRoutes(deps.stores);
   provider.use(health.routes());
+  provider.use(deps.admin.routes());
+  provider.use(deps.admin.allowedMethods());
 
   provider.on('server_error', (ctx: { state?: { reqId?: string } }, error: Error) => {
     logger.error({ req_id: ctx.state?.reqId, err: error }, 'oidc-provider server error');

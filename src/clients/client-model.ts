@@ -40,6 +40,11 @@ export function toProviderMetadata(record: ClientRecord): ProviderClientMetadata
   if (SECRET_AUTH_METHODS.has(record.token_endpoint_auth_method) && record.secret_hash) {
     metadata.client_secret = record.secret_hash;
   }
+  // RFC 8252: a public client redirecting to a private-use scheme is a native app, which is
+  // what oidc-provider needs to hear to accept such a URI.
+  if (record.client_type === 'public' && record.redirect_uris.some((uri) => !/^https?:/i.test(uri))) {
+    metadata.application_type = 'native';
+  }
   // oidc-provider refuses an empty scope string; no scope means "no scopes allowed" here.
   if (record.scope) metadata.scope = record.scope;
   if (record.jwks) metadata.jwks = record.jwks;

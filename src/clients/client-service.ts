@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import type { Principal } from '../admin/admin-auth.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import type { ClientRecord, ClientStore } from '../stores/client-store.js';
-import { SECRET_AUTH_METHODS } from './client-model.js';
+import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
+import type { ClientRecord, ClientStore, Page } from '../stores/client-store.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
+import type { CreateClientInput, PatchClientInput } from './client-schema.js';
+import { redirectUriProblem } from './redirect-uris.js';
 
-/** What it takes to register a client; everything else gets the contract's defaults. */
+/** What it takes to store a client; everything else gets the contract's defaults. */
 export interface NewClient {
   client_id?: string;
   account_id: string;
@@ -17,6 +23,8 @@ export interface NewClient {
   access_token_ttl?: number;
   first_party?: boolean;
   service_user_id?: string | null;
+  tls_client_certificate_bound_access_tokens?: boolean;
+  jwks?: ClientRecord['jwks'];
   /** Use this secret instead of generating one (bootstrap from `TESSERA_ADMIN_CLIENT_SECRET`). */
   secret?: string;
 }
@@ -50,46 +58,302 @@ export function clientView(record: ClientRecord) {
   };
 }
 
+export type ClientView = ReturnType<typeof clientView>;
+
 /** A fresh client id: 128 random bits, URL-safe. */
 export const newClientId = (): string => randomBytes(16).toString('base64url');
 
-export function createClientService(deps: { config: Config; clientStore: ClientStore }) {
+const metadataError = (description: string) => new AppError(400, 'invalid_client_metadata', description);
+
+/** The fields a PATCH may change, as recorded in the audit log (names only, never values of secrets). */
+const AUDITED_FIELDS = [
+  'client_name',
+  'description',
+  'grant_types',
+  'redirect_uris',
+  'scope',
+  'token_endpoint_auth_method',
+  'access_token_ttl',
+  'service_user_id',
+  'first_party',
+  'tls_client_certificate_bound_access_tokens',
+  'jwks',
+  'disabled',
+] as const;
+
+export interface ClientServiceDeps {
+  config: Config;
+  clientStore: ClientStore;
+  tokenStore: TokenStore;
+  audit: AuditService;
+  /** oidc-provider's own metadata check (`provider.Client.validate`), so both sides agree. */
+  validateMetadata: (metadata: Record<string, unknown>) => Promise<void>;
+}
+
+export function createClientService(deps: ClientServiceDeps) {
+  const { config, clientStore, tokenStore, audit } = deps;
+
+  /** A client of the caller's account, or 404 — another account's client does not exist for it. */
+  async function ownClient(principal: Principal, clientId: string): Promise<ClientRecord> {
+    const record = await clientStore.getClient(clientId);
+    if (!record || record.account_id !== principal.accountId) throw notFound('no such client');
+    return record;
+  }
+
+  /**
+   * Checks a complete candidate record against the contract's rules, then against
+   * oidc-provider's, so nothing is stored that the protocol would refuse.
+   */
+  async function validate(candidate: ClientRecord): Promise<void> {
+    const ttl = candidate.access_token_ttl;
+    if (ttl < 60 || ttl > config.maxAccessTokenTtl) {
+      throw metadataError(`access_token_ttl must be between 60 and ${config.maxAccessTokenTtl}`);
+    }
+    const known = new Set(config.scopes);
+    for (const scope of candidate.scope.split(' ').filter(Boolean)) {
+      if (!known.has(scope)) throw metadataError(`scope "${scope}" is not offered by this server`);
+      if (scope === 'accounts:admin' && candidate.account_id !== 'default') {
+        throw metadataError('scope "accounts:admin" is reserved to clients of account default');
+      }
+    }
+    const grants = new Set(candidate.grant_types);
+    const isPublic = candidate.token_endpoint_auth_method === 'none';
+    if (isPublic && grants.has('client_credentials')) {
+      throw metadataError(
+        'client_credentials needs a confidential client (token_endpoint_auth_method other than none)',
+      );
+    }
+    if (grants.has('refresh_token') && !grants.has('authorization_code')) {
+      throw metadataError('refresh_token is only issued together with authorization_code');
+    }
+    if (grants.has('authorization_code') && candidate.redirect_uris.length === 0) {
+      throw new AppError(400, 'invalid_redirect_uri', 'authorization_code needs at least one redirect URI');
+    }
+    for (const uri of candidate.redirect_uris) {
+      const problem = redirectUriProblem(uri, isPublic);
+      if (problem) throw new AppError(400, 'invalid_redirect_uri', problem);
+    }
+    if (
+      ['private_key_jwt', 'self_signed_tls_client_auth'].includes(candidate.token_endpoint_auth_method) &&
+      !candidate.jwks
+    ) {
+      throw metadataError(`${candidate.token_endpoint_auth_method} needs jwks`);
+    }
+    if (candidate.service_user_id !== null) {
+      if (!grants.has('client_credentials'))
+        throw metadataError('service_user_id is for client_credentials clients');
+      const user = await clientStore.getUser(candidate.service_user_id);
+      if (!user || user.account_id !== candidate.account_id)
+        throw metadataError('service_user_id names no user of this account');
+    }
+    const metadata = toProviderMetadata({ ...candidate, disabled: false });
+    if (metadata) {
+      if (SECRET_AUTH_METHODS.has(candidate.token_endpoint_auth_method)) {
+        metadata.client_secret ??= 'placeholder-for-validation';
+      }
+      try {
+        await deps.validateMetadata(metadata);
+      } catch (error) {
+        const { error: code, error_description: description } = error as {
+          error?: string;
+          error_description?: string;
+        };
+        if (code === 'invalid_redirect_uri' || code === 'invalid_client_metadata') {
+          throw new AppError(400, code, description ?? 'invalid client metadata');
+        }
+        throw error;
+      }
+    }
+  }
+
+  async function store(record: ClientRecord): Promise<void> {
+    try {
+      await clientStore.createClient(record);
+    } catch (error) {
+      if (error instanceof StoreConflictError && error.field === 'client_name') {
+        throw new AppError(409, 'conflict', 'a client with this client_name exists in the account');
+      }
+      throw error;
+    }
+  }
+
+  async function buildRecord(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
+    const usesSecret = SECRET_AUTH_METHODS.has(input.token_endpoint_auth_method);
+    const secret = usesSecret ? (input.secret ?? generateSecret()) : null;
+    const now = new Date().toISOString();
+    const client: ClientRecord = {
+      client_id: input.client_id ?? newClientId(),
+      account_id: input.account_id,
+      client_name: input.client_name,
+      description: input.description ?? '',
+      client_type: input.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+      grant_types: input.grant_types,
+      redirect_uris: input.redirect_uris ?? [],
+      scope: input.scope,
+      token_endpoint_auth_method: input.token_endpoint_auth_method,
+      tls_client_certificate_bound_access_tokens: input.tls_client_certificate_bound_access_tokens ?? false,
+      access_token_ttl: input.access_token_ttl ?? config.accessTokenTtl,
+      service_user_id: input.service_user_id ?? null,
+      certificates: [],
+      jwks: input.jwks ?? null,
+      first_party: input.first_party ?? false,
+      disabled: false,
+      secret_hash: null,
+      secret_version: 1,
+      created_at: now,
+      updated_at: now,
+      last_used_at: null,
+    };
+    return { client, secret };
+  }
+
   return {
     /**
      * Stores a new client and returns it with its plaintext secret (for secret-based methods),
-     * which exists only in this return value: the store keeps the argon2id hash.
+     * which exists only in this return value: the store keeps the argon2id hash. No contract
+     * checks: this is for the bootstrap and for tests that set up state directly.
      */
     async create(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
-      const usesSecret = SECRET_AUTH_METHODS.has(input.token_endpoint_auth_method);
-      const secret = usesSecret ? (input.secret ?? generateSecret()) : null;
-      const now = new Date().toISOString();
-      const client: ClientRecord = {
-        client_id: input.client_id ?? newClientId(),
-        account_id: input.account_id,
-        client_name: input.client_name,
-        description: input.description ?? '',
-        client_type: input.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
-        grant_types: input.grant_types,
-        redirect_uris: input.redirect_uris ?? [],
-        scope: input.scope,
-        token_endpoint_auth_method: input.token_endpoint_auth_method,
-        tls_client_certificate_bound_access_tokens: false,
-        access_token_ttl: input.access_token_ttl ?? deps.config.accessTokenTtl,
-        service_user_id: input.service_user_id ?? null,
-        certificates: [],
-        jwks: null,
-        first_party: input.first_party ?? false,
-        disabled: false,
-        secret_hash: secret === null ? null : await hashSecret(secret),
-        secret_version: 1,
-        created_at: now,
-        updated_at: now,
-        last_used_at: null,
-      };
-      await deps.clientStore.createClient(client);
+      const { client, secret } = await buildRecord(input);
+      if (secret !== null) client.secret_hash = await hashSecret(secret);
+      await store(client);
       return { client, secret };
     },
+
+    /** `POST /clients`: validated, capped per account, audited; the secret is returned once. */
+    async register(
+      principal: Principal,
+      input: CreateClientInput,
+    ): Promise<{ client: ClientRecord; secret: string | null }> {
+      const account = await clientStore.getAccount(principal.accountId);
+      if (!account) throw notFound('no such account');
+      const cap = account.max_clients ?? config.maxClientsPerAccount;
+      if ((await clientStore.countClients(principal.accountId)) >= cap) {
+        throw new AppError(409, 'limit_exceeded', `the account may hold at most ${cap} clients`);
+      }
+      const method = input.token_endpoint_auth_method ?? 'client_secret_basic';
+      const { client, secret } = await buildRecord({
+        ...input,
+        account_id: principal.accountId,
+        token_endpoint_auth_method: method,
+        grant_types:
+          input.grant_types ?? (method === 'none' ? ['authorization_code'] : ['client_credentials']),
+        scope: input.scope ?? '',
+      });
+      await validate(client);
+      if (secret !== null) client.secret_hash = await hashSecret(secret);
+      await store(client);
+      await audit.record(
+        principal.accountId,
+        principal.actor,
+        'client.create',
+        `client:${client.client_id}`,
+        {
+          client_name: client.client_name,
+          token_endpoint_auth_method: client.token_endpoint_auth_method,
+          scope: client.scope,
+        },
+      );
+      return { client, secret };
+    },
+
+    async list(
+      principal: Principal,
+      options: { q?: string; limit: number; cursor?: string },
+    ): Promise<Page<ClientView>> {
+      try {
+        const page = await clientStore.listClients(principal.accountId, options);
+        return { data: page.data.map(clientView), next_cursor: page.next_cursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw invalidRequest('cursor is not valid');
+        throw error;
+      }
+    },
+
+    async get(principal: Principal, clientId: string): Promise<ClientView> {
+      return clientView(await ownClient(principal, clientId));
+    },
+
+    /** `PATCH /clients/{id}`: the merged record must pass every check a new one would. */
+    async update(principal: Principal, clientId: string, patch: PatchClientInput): Promise<ClientView> {
+      const current = await ownClient(principal, clientId);
+      const changed = AUDITED_FIELDS.filter(
+        (field) =>
+          patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current[field]),
+      );
+      if (changed.length === 0) return clientView(current);
+      if (
+        patch.token_endpoint_auth_method !== undefined &&
+        patch.token_endpoint_auth_method !== current.token_endpoint_auth_method
+      ) {
+        throw metadataError('token_endpoint_auth_method cannot change; register a new client instead');
+      }
+      const candidate: ClientRecord = {
+        ...current,
+        ...definedOnly(patch),
+        updated_at: new Date().toISOString(),
+      };
+      await validate(candidate);
+      let updated: ClientRecord | null;
+      try {
+        updated = await clientStore.updateClient(clientId, {
+          ...definedOnly(patch),
+          updated_at: candidate.updated_at,
+        });
+      } catch (error) {
+        if (error instanceof StoreConflictError)
+          throw new AppError(409, 'conflict', 'a client with this client_name exists in the account');
+        throw error;
+      }
+      if (!updated) throw notFound('no such client');
+      const action =
+        changed.length === 1 && changed[0] === 'disabled'
+          ? updated.disabled
+            ? 'client.disable'
+            : 'client.enable'
+          : 'client.update';
+      await audit.record(principal.accountId, principal.actor, action, `client:${clientId}`, {
+        fields: [...changed],
+      });
+      return clientView(updated);
+    },
+
+    /**
+     * `POST /clients/{id}/secret`: a new secret replaces the old one in the shared store, so the
+     * old one fails on every node from the next request on. Tokens already issued live on.
+     */
+    async rotateSecret(principal: Principal, clientId: string): Promise<string> {
+      const current = await ownClient(principal, clientId);
+      if (!SECRET_AUTH_METHODS.has(current.token_endpoint_auth_method)) {
+        throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secret to rotate`);
+      }
+      const secret = generateSecret();
+      const updated = await clientStore.updateClient(clientId, {
+        secret_hash: await hashSecret(secret),
+        secret_version: current.secret_version + 1,
+        updated_at: new Date().toISOString(),
+      });
+      if (!updated) throw notFound('no such client');
+      await audit.record(principal.accountId, principal.actor, 'client.secret.rotate', `client:${clientId}`, {
+        secret_version: updated.secret_version,
+      });
+      return secret;
+    },
+
+    /** `DELETE /clients/{id}`: the client is gone, then every token, code and grant it holds. */
+    async remove(principal: Principal, clientId: string): Promise<void> {
+      const current = await ownClient(principal, clientId);
+      if (!(await clientStore.deleteClient(clientId))) throw notFound('no such client');
+      await tokenStore.revokeByClientId(clientId);
+      await audit.record(principal.accountId, principal.actor, 'client.delete', `client:${clientId}`, {
+        client_name: current.client_name,
+      });
+    },
   };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export type ClientService = ReturnType<typeof createClientService>;

@@ -1,0 +1,90 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { AuditService } from '../audit/audit-service.js';
+import { createClientSchema, parseBody, patchClientSchema } from '../clients/client-schema.js';
+import { clientView, type ClientService } from '../clients/client-service.js';
+import { AppError, invalidRequest } from '../errors.js';
+import type { ClientStore } from '../stores/client-store.js';
+import { adminAuth, requireScope, type Principal } from './admin-auth.js';
+
+export interface AdminDeps {
+  provider: Provider;
+  clientStore: ClientStore;
+  clients: ClientService;
+  audit: AuditService;
+}
+
+/** `limit` and `cursor` of a listing: 1..100, default 20. */
+function listOptions(query: Record<string, unknown>): { limit: number; cursor?: string } {
+  const { limit = '20', cursor } = query;
+  if (typeof limit !== 'string' || !/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 100) {
+    throw invalidRequest('limit must be a whole number between 1 and 100');
+  }
+  if (cursor !== undefined && (typeof cursor !== 'string' || cursor === ''))
+    throw invalidRequest('cursor must be a string');
+  return { limit: Number(limit), ...(cursor ? { cursor } : {}) };
+}
+
+/** The admin API of contract section 5, under `/admin/api`. */
+export function adminRoutes(deps: AdminDeps): Router {
+  const { clients, audit } = deps;
+  const router = new Router({ prefix: '/admin/api' });
+  const principal = (ctx: { state: { principal?: Principal } }) => ctx.state.principal!;
+
+  router.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '64kb',
+      onError: () => {
+        throw new AppError(400, 'invalid_request', 'the request body is not valid JSON');
+      },
+    }),
+  );
+  router.use(adminAuth(deps));
+  router.use(async (ctx, next) => {
+    ctx.set('cache-control', 'no-store');
+    await next();
+  });
+
+  const read = requireScope('admin', 'clients:read');
+  const write = requireScope('admin', 'clients:write');
+
+  router.post('/clients', write, async (ctx) => {
+    const input = parseBody(createClientSchema, ctx.request.body);
+    const { client, secret } = await clients.register(principal(ctx), input);
+    ctx.status = 201;
+    ctx.set('location', `/admin/api/clients/${encodeURIComponent(client.client_id)}`);
+    ctx.body = { client: clientView(client), ...(secret === null ? {} : { client_secret: secret }) };
+  });
+
+  router.get('/clients', read, async (ctx) => {
+    const { q } = ctx.query;
+    if (q !== undefined && typeof q !== 'string') throw invalidRequest('q must be given once');
+    ctx.body = await clients.list(principal(ctx), { ...listOptions(ctx.query), ...(q ? { q } : {}) });
+  });
+
+  router.get('/clients/:id', read, async (ctx) => {
+    ctx.body = await clients.get(principal(ctx), ctx.params.id!);
+  });
+
+  router.patch('/clients/:id', write, async (ctx) => {
+    const patch = parseBody(patchClientSchema, ctx.request.body);
+    ctx.body = await clients.update(principal(ctx), ctx.params.id!, patch);
+  });
+
+  router.delete('/clients/:id', write, async (ctx) => {
+    await clients.remove(principal(ctx), ctx.params.id!);
+    ctx.status = 204;
+  });
+
+  router.post('/clients/:id/secret', write, async (ctx) => {
+    ctx.body = { client_secret: await clients.rotateSecret(principal(ctx), ctx.params.id!) };
+  });
+
+  router.get('/audit', requireScope('admin'), async (ctx) => {
+    ctx.body = await audit.list(principal(ctx).accountId, listOptions(ctx.query));
+  });
+
+  return router;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+  'none',
+] as const;
+
+const clientFields = {
+  client_name: z.string().trim().min(1).max(100),
+  description: z.string().max(1000),
+  grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3),
+  redirect_uris: z.array(z.string().min(1).max(2000)).max(20),
+  scope: z.string().max(2000),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS),
+  access_token_ttl: z.number().int(),
+  service_user_id: z.string().min(1).max(200).nullable(),
+  first_party: z.boolean(),
+  tls_client_certificate_bound_access_tokens: z.boolean(),
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }).nullable(),
+};
+
+/** `POST /clients`: only `client_name` is required; unknown fields are refused. */
+export const createClientSchema = z.strictObject({
+  ...clientFields,
+  description: clientFields.description.optional(),
+  grant_types: clientFields.grant_types.optional(),
+  redirect_uris: clientFields.redirect_uris.optional(),
+  scope: clientFields.scope.optional(),
+  token_endpoint_auth_method: clientFields.token_endpoint_auth_method.optional(),
+  access_token_ttl: clientFields.access_token_ttl.optional(),
+  service_user_id: clientFields.service_user_id.optional(),
+  first_party: clientFields.first_party.optional(),
+  tls_client_certificate_bound_access_tokens:
+    clientFields.tls_client_certificate_bound_access_tokens.optional(),
+  jwks: clientFields.jwks.optional(),
+});
+
+/** `PATCH /clients/{id}`: any field of the create call, plus `disabled`. */
+export const patchClientSchema = createClientSchema
+  .partial()
+  .extend({ disabled: z.boolean().optional() })
+  .strict();
+
+export type CreateClientInput = z.infer<typeof createClientSchema>;
+export type PatchClientInput = z.infer<typeof patchClientSchema>;
+
+/** Parses `body` with `schema`, turning the first problem into `400 <code>` with a readable description. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, code = 'invalid_client_metadata'): T {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError(400, 'invalid_request', 'the request body must be a JSON object');
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new AppError(
+      400,
+      code,
+      `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`,
+    );
+  }
+  const where = issue.path.length ? issue.path.join('.') : 'body';
+  throw new AppError(400, code, `${where}: ${issue.message}`);
+}

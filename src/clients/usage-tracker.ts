@@ -1,0 +1,37 @@
+import type { ClientStore } from '../stores/client-store.js';
+
+/**
+ * Keeps `last_used_at` current without a store write per token request: uses are noted in
+ * memory and written in one pass every `intervalMs` (and on close). The store only ever moves
+ * the value forward, so several processes flushing in any order agree.
+ */
+export function createUsageTracker(deps: {
+  clientStore: ClientStore;
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}) {
+  const pending = new Map<string, string>();
+  const flush = async (): Promise<void> => {
+    const batch = [...pending];
+    pending.clear();
+    for (const [clientId, at] of batch) {
+      try {
+        await deps.clientStore.touchClient(clientId, at);
+      } catch (error) {
+        deps.onError?.(error);
+      }
+    }
+  };
+  const timer = setInterval(() => void flush(), deps.intervalMs ?? 30_000);
+  timer.unref();
+  return {
+    touch(clientId: string): void {
+      pending.set(clientId, new Date().toISOString());
+    },
+    flush,
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}

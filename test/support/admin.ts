@@ -1,0 +1,40 @@
+import { ADMIN, clientCredentials, type Credentials } from './oauth.js';
+import type { RunningTessera } from './tessera.js';
+
+export interface ApiResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+/** A client-credentials token for `creds` (the bootstrap admin by default). */
+export async function tokenFor(base: string, creds: Credentials = ADMIN, scope?: string): Promise<string> {
+  const res = await clientCredentials(base, creds, scope ? { scope } : {});
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return String(res.body.access_token);
+}
+
+/** One admin API call with a bearer token and an optional JSON body (or raw string). */
+export async function api(
+  tessera: Pick<RunningTessera, 'url'> | string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse> {
+  const base = typeof tessera === 'string' ? tessera : tessera.url;
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}/admin/api${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: res.headers,
+  };
+}
