@@ -6,6 +6,7 @@ import { createSqliteTokenStore } from '../adapters/sqlite/token-store.js';
 import { connectRedis, readyRedis } from '../adapters/redis/connection.js';
 import { createRedisTokenStore } from '../adapters/redis/token-store.js';
 import { openMongoClientStore } from '../adapters/mongo/client-store.js';
+import { createAccountService } from './accounts/account-service.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
 import { createAuditService } from './audit/audit-service.js';
@@ -105,7 +106,13 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
-      admin: adminRoutes({ provider, clientStore, clients, audit }),
+      admin: adminRoutes({
+        provider,
+        clientStore,
+        clients,
+        audit,
+        accounts: createAccountService({ clientStore, clients, audit }),
+      }),
       stores: [
         { name: 'client_store', ping: () => clientStore.ping() },
         { name: 'token_store', ping: () => tokenStore.ping() },

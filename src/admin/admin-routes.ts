@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
+import { createAccountSchema, patchAccountSchema, type AccountService } from '../accounts/account-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createClientSchema, parseBody, patchClientSchema } from '../clients/client-schema.js';
 import { clientView, type ClientService } from '../clients/client-service.js';
@@ -13,6 +14,7 @@ export interface AdminDeps {
   clientStore: ClientStore;
   clients: ClientService;
   audit: AuditService;
+  accounts: AccountService;
 }
 
 /** `limit` and `cursor` of a listing: 1..100, default 20. */
@@ -28,7 +30,7 @@ function listOptions(query: Record<string, unknown>): { limit: number; cursor?: 
 
 /** The admin API of contract section 5, under `/admin/api`. */
 export function adminRoutes(deps: AdminDeps): Router {
-  const { clients, audit } = deps;
+  const { clients, audit, accounts } = deps;
   const router = new Router({ prefix: '/admin/api' });
   const principal = (ctx: { state: { principal?: Principal } }) => ctx.state.principal!;
 
@@ -80,6 +82,25 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.post('/clients/:id/secret', write, async (ctx) => {
     ctx.body = { client_secret: await clients.rotateSecret(principal(ctx), ctx.params.id!) };
+  });
+
+  const accountsAdmin = requireScope('accounts:admin');
+  router.post('/accounts', accountsAdmin, async (ctx) => {
+    const input = parseBody(createAccountSchema, ctx.request.body, 'invalid_request');
+    const created = await accounts.create(principal(ctx), input);
+    ctx.status = 201;
+    ctx.set('location', `/admin/api/accounts/${encodeURIComponent(created.account.id)}`);
+    ctx.body = created;
+  });
+  router.get('/accounts', accountsAdmin, async (ctx) => {
+    ctx.body = await accounts.list(listOptions(ctx.query));
+  });
+  router.get('/accounts/:id', accountsAdmin, async (ctx) => {
+    ctx.body = await accounts.get(ctx.params.id!);
+  });
+  router.patch('/accounts/:id', accountsAdmin, async (ctx) => {
+    const patch = parseBody(patchAccountSchema, ctx.request.body, 'invalid_request');
+    ctx.body = await accounts.update(principal(ctx), ctx.params.id!, patch);
   });
 
   router.get('/audit', requireScope('admin'), async (ctx) => {

@@ -184,7 +184,10 @@ describe('admin API: client lifecycle', () => {
       ['list-a'],
     );
     assert.equal(next.body.next_cursor, null);
-    assert.ok(!JSON.stringify(page.body).includes('"client_secret"') && !JSON.stringify(page.body).includes('$argon2'));
+    assert.ok(
+      !JSON.stringify(page.body).includes('"client_secret"') &&
+        !JSON.stringify(page.body).includes('$argon2'),
+    );
     const bad = await api(tessera, token, 'GET', '/clients?cursor=garbage');
     assert.deepEqual(bad.body, { error: 'invalid_request', error_description: 'cursor is not valid' });
     assert.equal((await api(tessera, token, 'GET', '/clients?limit=0')).status, 400);
