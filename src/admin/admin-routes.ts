@@ -28,6 +28,11 @@ function listOptions(query: Record<string, unknown>): { limit: number; cursor?: 
   return { limit: Number(limit), ...(cursor ? { cursor } : {}) };
 }
 
+/** The parsed JSON body, or undefined when the request carried none (or not as JSON). */
+function jsonBody(ctx: { request: { rawBody?: string; body?: unknown } }): unknown {
+  return ctx.request.rawBody === undefined || ctx.request.rawBody === '' ? undefined : ctx.request.body;
+}
+
 /** The admin API of contract section 5, under `/admin/api`. */
 export function adminRoutes(deps: AdminDeps): Router {
   const { clients, audit, accounts } = deps;
@@ -53,7 +58,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   const write = requireScope('admin', 'clients:write');
 
   router.post('/clients', write, async (ctx) => {
-    const input = parseBody(createClientSchema, ctx.request.body);
+    const input = parseBody(createClientSchema, jsonBody(ctx));
     const { client, secret } = await clients.register(principal(ctx), input);
     ctx.status = 201;
     ctx.set('location', `/admin/api/clients/${encodeURIComponent(client.client_id)}`);
@@ -71,7 +76,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.patch('/clients/:id', write, async (ctx) => {
-    const patch = parseBody(patchClientSchema, ctx.request.body);
+    const patch = parseBody(patchClientSchema, jsonBody(ctx));
     ctx.body = await clients.update(principal(ctx), ctx.params.id!, patch);
   });
 
@@ -86,7 +91,7 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   const accountsAdmin = requireScope('accounts:admin');
   router.post('/accounts', accountsAdmin, async (ctx) => {
-    const input = parseBody(createAccountSchema, ctx.request.body, 'invalid_request');
+    const input = parseBody(createAccountSchema, jsonBody(ctx), 'invalid_request');
     const created = await accounts.create(principal(ctx), input);
     ctx.status = 201;
     ctx.set('location', `/admin/api/accounts/${encodeURIComponent(created.account.id)}`);
@@ -99,7 +104,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = await accounts.get(ctx.params.id!);
   });
   router.patch('/accounts/:id', accountsAdmin, async (ctx) => {
-    const patch = parseBody(patchAccountSchema, ctx.request.body, 'invalid_request');
+    const patch = parseBody(patchAccountSchema, jsonBody(ctx), 'invalid_request');
     ctx.body = await accounts.update(principal(ctx), ctx.params.id!, patch);
   });
 

@@ -161,6 +161,10 @@ describe('admin API: client lifecycle', () => {
     assert.ok(
       !everything.includes(secret) && !everything.includes(newSecret) && !everything.includes('$argon2'),
     );
+    const logged = tessera.logs.join('\n');
+    for (const value of [secret, newSecret, firstToken, live, token]) {
+      assert.ok(!logged.includes(value), `log output contains ${value.slice(0, 6)}...`);
+    }
   });
 
   it('lists newest first, pages with a cursor, and searches by name', async () => {

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, tokenFor } from '../support/admin.js';
+import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
+import { spawnTessera, type TesseraProcess } from '../support/process.js';
+import { testMongo, type TestMongo } from '../support/mongo.js';
+import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { tempDir } from '../support/tessera.js';
+
+// This file's own Redis database, emptied of Tessera's keys afterwards.
+const REDIS_URL = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/6`;
+
+describe('admin changes on one node, seen by another on the same stores', () => {
+  const data = tempDir();
+  const admin: Credentials = {
+    clientId: 'tessera-admin',
+    secret: 'second-node-admin-secret-0123456789abcdef',
+  };
+  const used: string[] = [admin.secret];
+  let mongo: TestMongo;
+  let a: TesseraProcess;
+  let b: TesseraProcess;
+  let adminToken: string;
+
+  before(async () => {
+    mongo = await testMongo('second_node');
+    const env = {
+      TESSERA_DATA_DIR: data.dir,
+      REDIS_URL,
+      MONGODB_URI: mongo.uri,
+      TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
+    };
+    a = await spawnTessera(env);
+    b = await spawnTessera(env);
+    adminToken = await tokenFor(a.url, admin);
+    used.push(adminToken);
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await deleteByPrefix(REDIS_URL, 'tessera:');
+    await mongo?.dispose();
+    data.remove();
+  });
+
+  const register = async (name: string): Promise<Credentials> => {
+    const res = await api(a.url, adminToken, 'POST', '/clients', { client_name: name, scope: 'api:read' });
+    assert.equal(res.status, 201);
+    const creds = {
+      clientId: String((res.body.client as { client_id: string }).client_id),
+      secret: String(res.body.client_secret),
+    };
+    used.push(creds.secret);
+    return creds;
+  };
+
+  it('refuses a rotated secret on the other node at once, while issued tokens live on', async () => {
+    const creds = await register('rotating');
+    const issued = await clientCredentials(b.url, creds);
+    assert.equal(issued.status, 200);
+    const token = String(issued.body.access_token);
+    used.push(token);
+
+    const rotated = await api(a.url, adminToken, 'POST', `/clients/${creds.clientId}/secret`);
+    const fresh = String(rotated.body.client_secret);
+    used.push(fresh);
+    const old = await clientCredentials(b.url, creds);
+    assert.equal(old.status, 401);
+    assert.equal(old.body.error, 'invalid_client');
+    const renewed = await clientCredentials(b.url, { ...creds, secret: fresh });
+    assert.equal(renewed.status, 200);
+    used.push(String(renewed.body.access_token));
+    assert.equal((await introspect(b.url, admin, token)).body.active, true);
+  });
+
+  it('refuses a disabled client on the other node, and its tokens read inactive there', async () => {
+    const creds = await register('disabled elsewhere');
+    const token = String((await clientCredentials(b.url, creds)).body.access_token);
+    used.push(token);
+    await api(a.url, adminToken, 'PATCH', `/clients/${creds.clientId}`, { disabled: true });
+    assert.equal((await clientCredentials(b.url, creds)).status, 401);
+    assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
+  });
+
+  it('revokes everything of a deleted client on the other node at once', async () => {
+    const creds = await register('deleted elsewhere');
+    const tokens = [];
+    for (const node of [a, b])
+      tokens.push(String((await clientCredentials(node.url, creds)).body.access_token));
+    used.push(...tokens);
+    assert.equal((await api(a.url, adminToken, 'DELETE', `/clients/${creds.clientId}`)).status, 204);
+    for (const token of tokens)
+      assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
+    assert.equal((await clientCredentials(b.url, creds)).status, 401);
+    assert.equal((await api(b.url, adminToken, 'GET', `/clients/${creds.clientId}`)).status, 404);
+  });
+
+  it('never logged a secret or token it handled, on either node', async () => {
+    const output = [a, b].map((node) => node.stdout() + node.stderr()).join('\n');
+    assert.ok(
+      output.split('\n').filter((line) => line.includes('"msg":"request"')).length >= 20,
+      'requests were logged',
+    );
+    for (const secret of used)
+      assert.ok(!output.includes(secret), `log output contains ${secret.slice(0, 6)}...`);
+  });
+});
