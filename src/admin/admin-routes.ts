@@ -112,5 +112,10 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = await audit.list(principal(ctx).accountId, listOptions(ctx.query));
   });
 
+  // Anything else under the prefix answers in the API's own error shape.
+  router.all('/{*rest}', () => {
+    throw new AppError(404, 'not_found', 'no such endpoint');
+  });
+
   return router;
 }

@@ -228,9 +228,9 @@ export function createClientService(deps: ClientServiceDeps) {
       const account = await clientStore.getAccount(principal.accountId);
       if (!account) throw notFound('no such account');
       const cap = account.max_clients ?? config.maxClientsPerAccount;
-      if ((await clientStore.countClients(principal.accountId)) >= cap) {
-        throw new AppError(409, 'limit_exceeded', `the account may hold at most ${cap} clients`);
-      }
+      const overCap = () =>
+        new AppError(409, 'limit_exceeded', `the account may hold at most ${cap} clients`);
+      if ((await clientStore.countClients(principal.accountId)) >= cap) throw overCap();
       const method = input.token_endpoint_auth_method ?? 'client_secret_basic';
       const { client, secret } = await buildRecord({
         ...input,
@@ -243,6 +243,12 @@ export function createClientService(deps: ClientServiceDeps) {
       await validate(client);
       if (secret !== null) client.secret_hash = await hashSecret(secret);
       await store(client);
+      // Creates racing on several nodes may all pass the check above; recounting after the
+      // insert and withdrawing our own client keeps the cap without a transaction.
+      if ((await clientStore.countClients(principal.accountId)) > cap) {
+        await clientStore.deleteClient(client.client_id);
+        throw overCap();
+      }
       await audit.record(
         principal.accountId,
         principal.actor,

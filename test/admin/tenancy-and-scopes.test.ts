@@ -99,6 +99,29 @@ describe('admin API: accounts, tenant isolation and scopes', () => {
     );
   });
 
+  it('holds the cap when creates race', async () => {
+    const created = await api(tessera, root, 'POST', '/accounts', { name: 'Racy', max_clients: 2 });
+    const adminClient = created.body.admin_client as { client_id: string; client_secret: string };
+    const racy = await tokenFor(tessera.url, {
+      clientId: adminClient.client_id,
+      secret: adminClient.client_secret,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api(tessera, racy, 'POST', '/clients', { client_name: `racer-${i}` }),
+      ),
+    );
+    assert.ok(results.every((r) => r.status === 201 || r.status === 409));
+    const listed = (await api(tessera, racy, 'GET', '/clients?limit=100')).body.data as unknown[];
+    assert.ok(listed.length <= 2, `${listed.length} clients for a cap of 2`);
+  });
+
+  it('answers an unknown admin path with 404 not_found', async () => {
+    const res = await api(tessera, root, 'GET', '/nothing/here');
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, { error: 'not_found', error_description: 'no such endpoint' });
+  });
+
   it('reserves accounts:admin to account default', async () => {
     const res = await api(tessera, acme.token, 'PATCH', `/clients/${acme.admin.clientId}`, {
       scope: 'admin accounts:admin',
