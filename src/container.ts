@@ -101,7 +101,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       audit,
       validateMetadata: (metadata) => provider.Client.validate(metadata as never),
     });
-    const users = createUserService({ clientStore });
+    const users = createUserService({ clientStore, audit });
     const generated = await bootstrap({ config, clientStore, clients, users });
     const app = createApp({
       provider,
@@ -112,6 +112,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         clients,
         audit,
         accounts: createAccountService({ clientStore, clients, audit }),
+        users,
       }),
       stores: [
         { name: 'client_store', ping: () => clientStore.ping() },

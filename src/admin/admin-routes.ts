@@ -7,6 +7,7 @@ import { createClientSchema, parseBody, patchClientSchema } from '../clients/cli
 import { clientView, type ClientService } from '../clients/client-service.js';
 import { AppError, invalidRequest } from '../errors.js';
 import type { ClientStore } from '../stores/client-store.js';
+import { createUserSchema, patchUserSchema, type UserService } from '../users/user-service.js';
 import { adminAuth, requireScope, type Principal } from './admin-auth.js';
 
 export interface AdminDeps {
@@ -15,6 +16,7 @@ export interface AdminDeps {
   clients: ClientService;
   audit: AuditService;
   accounts: AccountService;
+  users: UserService;
 }
 
 /** `limit` and `cursor` of a listing: 1..100, default 20. */
@@ -35,7 +37,7 @@ function jsonBody(ctx: { request: { rawBody?: string; body?: unknown } }): unkno
 
 /** The admin API of contract section 5, under `/admin/api`. */
 export function adminRoutes(deps: AdminDeps): Router {
-  const { clients, audit, accounts } = deps;
+  const { clients, audit, accounts, users } = deps;
   const router = new Router({ prefix: '/admin/api' });
   const principal = (ctx: { state: { principal?: Principal } }) => ctx.state.principal!;
 
@@ -87,6 +89,35 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.post('/clients/:id/secret', write, async (ctx) => {
     ctx.body = { client_secret: await clients.rotateSecret(principal(ctx), ctx.params.id!) };
+  });
+
+  const readUsers = requireScope('admin', 'users:read');
+  const writeUsers = requireScope('admin', 'users:write');
+  router.post('/users', writeUsers, async (ctx) => {
+    const user = await users.register(
+      principal(ctx),
+      parseBody(createUserSchema, jsonBody(ctx), 'invalid_request'),
+    );
+    ctx.status = 201;
+    ctx.set('location', `/admin/api/users/${encodeURIComponent(user.id)}`);
+    ctx.body = user;
+  });
+  router.get('/users', readUsers, async (ctx) => {
+    ctx.body = await users.list(principal(ctx), listOptions(ctx.query));
+  });
+  router.get('/users/:id', readUsers, async (ctx) => {
+    ctx.body = await users.get(principal(ctx), ctx.params.id!);
+  });
+  router.patch('/users/:id', writeUsers, async (ctx) => {
+    ctx.body = await users.update(
+      principal(ctx),
+      ctx.params.id!,
+      parseBody(patchUserSchema, jsonBody(ctx), 'invalid_request'),
+    );
+  });
+  router.delete('/users/:id', writeUsers, async (ctx) => {
+    await users.remove(principal(ctx), ctx.params.id!);
+    ctx.status = 204;
   });
 
   const accountsAdmin = requireScope('accounts:admin');

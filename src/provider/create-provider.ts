@@ -74,7 +74,14 @@ export function createProvider(deps: ProviderDeps): Provider {
   const clientAdapter = {
     async find(id: string) {
       const record = await clientStore.getClient(id);
-      return record ? toProviderMetadata(record) : undefined;
+      if (!record) return undefined;
+      // A client acting as a service user fails with it: missing or disabled means invalid_client,
+      // and its live tokens introspect inactive.
+      if (record.service_user_id !== null) {
+        const user = await clientStore.getUser(record.service_user_id);
+        if (!user || user.disabled || user.account_id !== record.account_id) return undefined;
+      }
+      return toProviderMetadata(record);
     },
     async upsert() {
       throw new Error('clients are managed through the admin API');
@@ -159,6 +166,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // Tokens of a client with a service user carry that user as `sub` (RFC 7662 introspection).
+    extraTokenClaims(ctx, token) {
+      const serviceUser = ctx.oidc.client?.['service_user_id'];
+      if (token.kind === 'ClientCredentials' && typeof serviceUser === 'string') return { sub: serviceUser };
+      return undefined;
     },
     async findAccount(_ctx, sub) {
       const user = await clientStore.getUser(sub);

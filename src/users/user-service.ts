@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Principal } from '../admin/admin-auth.js';
+import type { AuditService } from '../audit/audit-service.js';
 import { hashSecret } from '../crypto/secrets.js';
-import type { ClientStore, UserRecord } from '../stores/client-store.js';
+import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
+import type { ClientStore, Page, UserRecord } from '../stores/client-store.js';
 
 export interface NewUser {
   account_id: string;
@@ -9,6 +13,34 @@ export interface NewUser {
   email?: string | null;
   role: 'admin' | 'member';
 }
+
+const userFields = {
+  username: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._@+-]+$/, 'may contain letters, digits and . _ @ + - only'),
+  password: z.string().min(12, 'must be at least 12 characters').max(1024),
+  email: z.email().max(254).nullable(),
+  role: z.enum(['admin', 'member']),
+  disabled: z.boolean(),
+};
+
+/** `POST /users`. */
+export const createUserSchema = z.strictObject({
+  username: userFields.username,
+  password: userFields.password,
+  email: userFields.email.optional(),
+  role: userFields.role,
+});
+
+/** `PATCH /users/{id}`: the username is the login name and does not change. */
+export const patchUserSchema = z.strictObject({
+  password: userFields.password.optional(),
+  email: userFields.email.optional(),
+  role: userFields.role.optional(),
+  disabled: userFields.disabled.optional(),
+});
 
 /** The user view: an allow-list without the password hash. */
 export function userView(user: UserRecord) {
@@ -23,9 +55,17 @@ export function userView(user: UserRecord) {
   };
 }
 
-export function createUserService(deps: { clientStore: ClientStore }) {
-  return {
-    /** Stores a user with an argon2id hash of the password. */
+export function createUserService(deps: { clientStore: ClientStore; audit?: AuditService }) {
+  const { clientStore } = deps;
+
+  async function ownUser(principal: Principal, userId: string): Promise<UserRecord> {
+    const user = await clientStore.getUser(userId);
+    if (!user || user.account_id !== principal.accountId) throw notFound('no such user');
+    return user;
+  }
+
+  const service = {
+    /** Stores a user with an argon2id hash of the password; `409 conflict` for a taken username. */
     async create(input: NewUser): Promise<UserRecord> {
       const now = new Date().toISOString();
       const user: UserRecord = {
@@ -39,10 +79,69 @@ export function createUserService(deps: { clientStore: ClientStore }) {
         created_at: now,
         updated_at: now,
       };
-      await deps.clientStore.createUser(user);
+      try {
+        await clientStore.createUser(user);
+      } catch (error) {
+        if (error instanceof StoreConflictError && error.field === 'username') {
+          throw new AppError(409, 'conflict', 'a user with this username exists in the account');
+        }
+        throw error;
+      }
       return user;
     },
+
+    async register(principal: Principal, input: z.infer<typeof createUserSchema>) {
+      const user = await service.create({ ...input, account_id: principal.accountId });
+      await deps.audit?.record(principal.accountId, principal.actor, 'user.create', `user:${user.id}`, {
+        username: user.username,
+        role: user.role,
+      });
+      return userView(user);
+    },
+
+    async list(
+      principal: Principal,
+      options: { limit: number; cursor?: string },
+    ): Promise<Page<ReturnType<typeof userView>>> {
+      try {
+        const page = await clientStore.listUsers(principal.accountId, options);
+        return { data: page.data.map(userView), next_cursor: page.next_cursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw invalidRequest('cursor is not valid');
+        throw error;
+      }
+    },
+
+    async get(principal: Principal, userId: string) {
+      return userView(await ownUser(principal, userId));
+    },
+
+    async update(principal: Principal, userId: string, patch: z.infer<typeof patchUserSchema>) {
+      await ownUser(principal, userId);
+      const { password, ...rest } = patch;
+      const updated = await clientStore.updateUser(userId, {
+        ...rest,
+        ...(password === undefined ? {} : { password_hash: await hashSecret(password) }),
+        updated_at: new Date().toISOString(),
+      });
+      if (!updated) throw notFound('no such user');
+      // Field names only: a password never reaches the audit log.
+      const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined);
+      await deps.audit?.record(principal.accountId, principal.actor, 'user.update', `user:${userId}`, {
+        fields,
+      });
+      return userView(updated);
+    },
+
+    async remove(principal: Principal, userId: string): Promise<void> {
+      const user = await ownUser(principal, userId);
+      if (!(await clientStore.deleteUser(userId))) throw notFound('no such user');
+      await deps.audit?.record(principal.accountId, principal.actor, 'user.delete', `user:${userId}`, {
+        username: user.username,
+      });
+    },
   };
+  return service;
 }
 
 export type UserService = ReturnType<typeof createUserService>;
