@@ -11,6 +11,8 @@ export interface AppDeps {
   stores: Pingable[];
   /** The admin API router (contract section 5). */
   admin: Router;
+  /** Login and consent pages. */
+  interactions: Router;
 }
 
 /**
@@ -32,6 +34,7 @@ export function createApp(deps: AppDeps): Provider {
   provider.use(errorHandler(logger));
   const health = healthRoutes(deps.stores);
   provider.use(health.routes());
+  provider.use(deps.interactions.routes());
   provider.use(deps.admin.routes());
   provider.use(deps.admin.allowedMethods());
 

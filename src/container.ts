@@ -9,6 +9,7 @@ import { openMongoClientStore } from '../adapters/mongo/client-store.js';
 import { createAccountService } from './accounts/account-service.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
+import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createAuditService } from './audit/audit-service.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -106,6 +107,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
+      interactions: interactionRoutes({ provider, clientStore, csrfKey: cookieKeys[0]! }),
       admin: adminRoutes({
         provider,
         clientStore,

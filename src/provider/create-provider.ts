@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../errors.js';
 import type { ClientStore } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
+import { renderErrorPage } from '../interactions/interaction-routes.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -166,6 +167,25 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // A consent once given is the grant; first-party clients get one without asking.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const client = oidc.client!;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      if (client['first_party'] !== true || !oidc.session?.accountId) return undefined;
+      const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
+      const allowed = new Set((client.scope ?? '').split(' '));
+      const requested = String(oidc.params?.scope ?? '')
+        .split(' ')
+        .filter((scope) => allowed.has(scope) || scope === 'openid');
+      grant.addOIDCScope(requested.join(' '));
+      await grant.save();
+      return grant;
+    },
+    async renderError(ctx, out) {
+      renderErrorPage(ctx, ctx.status >= 400 ? ctx.status : 400, out.error, out.error_description);
     },
     // Tokens of a client with a service user carry that user as `sub` (RFC 7662 introspection).
     extraTokenClaims(ctx, token) {

@@ -1,0 +1,183 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { Eta } from 'eta';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { verifySecret } from '../crypto/secrets.js';
+import type { ClientStore } from '../stores/client-store.js';
+
+/** `views/` at the top of the project, from `src/` and from `dist/src/` alike. */
+const VIEWS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../'.repeat(import.meta.url.includes('/dist/') ? 3 : 2),
+  'views',
+);
+
+/** The page renderer: Eta escapes every `<%= %>` interpolation by default. */
+export const views = new Eta({ views: VIEWS, cache: true });
+
+export interface InteractionDeps {
+  provider: Provider;
+  clientStore: ClientStore;
+  /** Key for the forms' CSRF tokens (one of the shared cookie keys, so every node agrees). */
+  csrfKey: string;
+}
+
+/** Renders an HTML error page; nothing from the request is shown unescaped. */
+export function renderErrorPage(ctx: Context, status: number, error: string, description?: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('cache-control', 'no-store');
+  ctx.body = views.render('./error', { error, description });
+}
+
+/**
+ * Tessera's login and consent pages (server-rendered forms that work without JavaScript), at the
+ * path oidc-provider sends the browser to: `/interaction/:uid`.
+ */
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const { provider, clientStore } = deps;
+  const router = new Router({ prefix: '/interaction' });
+
+  // A form token bound to this interaction: the interaction cookie ties it to the browser,
+  // and a cross-site page cannot know the uid, so it cannot forge either.
+  const csrfFor = (uid: string) =>
+    createHmac('sha256', deps.csrfKey).update(`interaction:${uid}`).digest('base64url');
+  const csrfOk = (uid: string, presented: unknown) => {
+    const expected = Buffer.from(csrfFor(uid));
+    const given = Buffer.from(typeof presented === 'string' ? presented : '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  const page = (ctx: Context, name: string, data: Record<string, unknown>, status = 200) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = views.render(`./${name}`, data);
+  };
+
+  /** The interaction this browser is in, matching the URL; null after an error page was rendered. */
+  const details = async (ctx: Context) => {
+    try {
+      const found = await provider.interactionDetails(ctx.req, ctx.res);
+      if (found.uid !== ctx.params.uid) throw new Error('uid mismatch');
+      return found;
+    } catch {
+      renderErrorPage(
+        ctx,
+        400,
+        'invalid_request',
+        'This sign-in request has expired or does not belong to this browser. Start again from the application.',
+      );
+      return null;
+    }
+  };
+
+  const clientName = async (clientId: unknown) => {
+    const client = typeof clientId === 'string' ? await clientStore.getClient(clientId) : null;
+    return { client, name: client?.client_name ?? 'the application' };
+  };
+
+  const finish = async (
+    ctx: Context,
+    result: Parameters<Provider['interactionResult']>[2],
+    merge: boolean,
+  ) => {
+    const target = await provider.interactionResult(ctx.req, ctx.res, result, {
+      mergeWithLastSubmission: merge,
+    });
+    ctx.status = 303;
+    ctx.redirect(target);
+  };
+
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
+
+  router.get('/:uid', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const { name } = await clientName(interaction.params.client_id);
+    const csrf = csrfFor(interaction.uid);
+    if (interaction.prompt.name === 'login') {
+      page(ctx, 'login', { uid: interaction.uid, clientName: name, csrf, username: '', error: null });
+      return;
+    }
+    const user = interaction.session?.accountId
+      ? await clientStore.getUser(interaction.session.accountId)
+      : null;
+    const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    page(ctx, 'consent', {
+      uid: interaction.uid,
+      clientName: name,
+      csrf,
+      username: user?.username ?? '',
+      scopes: missing,
+    });
+  });
+
+  router.post('/:uid/login', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (!csrfOk(interaction.uid, form.csrf))
+      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    const { client, name } = await clientName(interaction.params.client_id);
+    const username = typeof form.username === 'string' ? form.username.slice(0, 64) : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const user =
+      client && username ? await clientStore.findUserByUsername(client.account_id, username) : null;
+    // Same answer for an unknown user, a wrong password and a disabled user: no enumeration.
+    const ok =
+      user && !user.disabled && password.length > 0 && (await verifySecret(user.password_hash, password));
+    if (!ok) {
+      page(
+        ctx,
+        'login',
+        {
+          uid: interaction.uid,
+          clientName: name,
+          csrf: csrfFor(interaction.uid),
+          username,
+          error: 'Invalid username or password.',
+        },
+        401,
+      );
+      return;
+    }
+    await finish(ctx, { login: { accountId: user.id } }, false);
+  });
+
+  router.post('/:uid/confirm', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (!csrfOk(interaction.uid, form.csrf))
+      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    const accountId = interaction.session?.accountId;
+    const clientId = String(interaction.params.client_id);
+    if (interaction.prompt.name !== 'consent' || !accountId) {
+      return renderErrorPage(ctx, 400, 'invalid_request', 'There is nothing to confirm.');
+    }
+    const grant = interaction.grantId
+      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId, clientId }))
+      : new provider.Grant({ accountId, clientId });
+    const missing = interaction.prompt.details;
+    if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
+    const grantId = await grant.save();
+    await finish(ctx, { consent: { grantId } }, true);
+  });
+
+  router.post('/:uid/abort', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (!csrfOk(interaction.uid, form.csrf))
+      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
+  });
+
+  return router;
+}

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, tokenFor } from '../support/admin.js';
+import { Browser, pkce } from '../support/browser.js';
+import { basic, postForm } from '../support/oauth.js';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
+
+const REDIRECT = 'https://app.example.com/callback';
+
+describe('authorization code with PKCE, through the login and consent pages', () => {
+  let tessera: RunningTessera;
+  let client: { id: string; secret: string };
+
+  before(async () => {
+    tessera = await startTessera();
+    const root = await tokenFor(tessera.url);
+    const created = await api(tessera, root, 'POST', '/clients', {
+      client_name: 'Web <App>',
+      grant_types: ['authorization_code'],
+      redirect_uris: [REDIRECT],
+      scope: 'openid profile api:read',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    client = {
+      id: String((created.body.client as { client_id: string }).client_id),
+      secret: String(created.body.client_secret),
+    };
+    await api(tessera, root, 'POST', '/users', {
+      username: 'alice',
+      password: 'alice password 1',
+      role: 'member',
+    });
+  });
+  after(async () => tessera.close());
+
+  const authorizeUrl = (challenge: string, extra: Record<string, string> = {}) =>
+    `/oauth/authorize?${new URLSearchParams({
+      client_id: client.id,
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      scope: 'openid profile api:read',
+      state: 'state-123',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    })}`;
+
+  it('signs in, asks consent, returns a code with the state, and the code gives tokens and userinfo', async () => {
+    const browser = new Browser(tessera.url);
+    const { verifier, challenge } = pkce();
+    const login = await browser.follow(authorizeUrl(challenge));
+    assert.equal(login.status, 200);
+    assert.match(login.html, /<form method="post" action="\/interaction\/[^"]+\/login"/);
+    assert.ok(login.html.includes('Web &lt;App&gt;'), 'the client name is escaped');
+
+    const wrong = await browser.submit(login, '/login', { username: 'alice', password: 'nope' });
+    assert.equal(wrong.status, 401);
+    assert.ok(wrong.html.includes('Invalid username or password.'));
+
+    const consent = await browser.submit(wrong, '/login', {
+      username: 'alice',
+      password: 'alice password 1',
+    });
+    assert.equal(consent.status, 200);
+    assert.ok(consent.html.includes('<li>api:read</li>'), consent.html);
+
+    const back = await browser.submit(consent, '/confirm');
+    assert.equal(back.status, 303);
+    const redirect = new URL(back.location!);
+    assert.equal(`${redirect.origin}${redirect.pathname}`, REDIRECT);
+    assert.equal(redirect.searchParams.get('state'), 'state-123');
+    assert.equal(redirect.searchParams.get('iss'), tessera.url);
+    const code = redirect.searchParams.get('code')!;
+
+    const bad = await postForm(
+      `${tessera.url}/oauth/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: pkce().verifier },
+      basic(client.id, client.secret),
+    );
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'invalid_grant');
+
+    // The right verifier still redeems the code, once.
+    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
+    const good = await postForm(`${tessera.url}/oauth/token`, form, basic(client.id, client.secret));
+    assert.equal(good.status, 200, JSON.stringify(good.body));
+    const accessToken = String(good.body.access_token);
+    const introspectIt = () =>
+      postForm(`${tessera.url}/oauth/introspect`, { token: accessToken }, basic(client.id, client.secret));
+    assert.equal((await introspectIt()).body.active, true);
+
+    // A replayed code is refused, and the tokens it produced are revoked.
+    const replay = await postForm(`${tessera.url}/oauth/token`, form, basic(client.id, client.secret));
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'invalid_grant');
+    assert.deepEqual((await introspectIt()).body, { active: false });
+  });
+
+  it('exchanges a code for an access token and an ID token; userinfo answers for the user', async () => {
+    const browser = new Browser(tessera.url);
+    const { verifier, challenge } = pkce();
+    const login = await browser.follow(authorizeUrl(challenge));
+    const next = await browser.submit(login, '/login', { username: 'alice', password: 'alice password 1' });
+    // A new browser is a new session: consent is asked again.
+    const back = await browser.submit(next, '/confirm');
+    const code = new URL(back.location!).searchParams.get('code')!;
+    const tokens = await postForm(
+      `${tessera.url}/oauth/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
+      basic(client.id, client.secret),
+    );
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.equal(tokens.body.token_type, 'Bearer');
+    assert.equal(tokens.body.scope, 'openid profile api:read');
+    assert.equal(typeof tokens.body.id_token, 'string');
+    const userinfo = await fetch(`${tessera.url}/oauth/userinfo`, {
+      headers: { authorization: `Bearer ${String(tokens.body.access_token)}` },
+    });
+    assert.equal(userinfo.status, 200);
+    const claims = (await userinfo.json()) as Record<string, unknown>;
+    assert.equal(claims.preferred_username, 'alice');
+  });
+
+  it('refuses a request without PKCE or with plain PKCE, redirecting the error with the state', async () => {
+    const browser = new Browser(tessera.url);
+    const cases: Record<string, string>[] = [
+      { code_challenge: '', code_challenge_method: '' },
+      { code_challenge_method: 'plain' },
+    ];
+    for (const extra of cases) {
+      const page = await browser.follow(authorizeUrl(pkce().challenge, extra));
+      assert.equal(page.status, 303, JSON.stringify(extra));
+      const redirect = new URL(page.location!);
+      assert.equal(`${redirect.origin}${redirect.pathname}`, REDIRECT);
+      assert.equal(redirect.searchParams.get('error'), 'invalid_request');
+      assert.equal(redirect.searchParams.get('state'), 'state-123');
+    }
+  });
+
+  it('shows an error page, and does not redirect, for an unknown client or a redirect URI that does not match', async () => {
+    const browser = new Browser(tessera.url);
+    const cases: Record<string, string>[] = [
+      { redirect_uri: 'https://evil.example.com/callback' },
+      { client_id: 'no-such-client' },
+    ];
+    for (const extra of cases) {
+      const page = await browser.follow(authorizeUrl(pkce().challenge, extra));
+      assert.equal(page.status, 400, JSON.stringify(extra));
+      assert.equal(page.location, null);
+      assert.match(page.html, /<h1>Something went wrong<\/h1>/);
+    }
+  });
+
+  it('refuses a forged form post (no CSRF token)', async () => {
+    const browser = new Browser(tessera.url);
+    const login = await browser.follow(authorizeUrl(pkce().challenge));
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.html)![1]!;
+    const forged = await browser.follow(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice', password: 'alice password 1' }).toString(),
+    });
+    assert.equal(forged.status, 403);
+  });
+});

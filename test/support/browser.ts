@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+export interface Page {
+  status: number;
+  url: string;
+  html: string;
+  location: string | null;
+}
+
+/** A minimal browser: a cookie jar and manual redirects, so tests can stop at the client's redirect URI. */
+export class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(private readonly base: string) {}
+
+  private remember(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = ''] = header.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(header) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private async request(url: string, init: RequestInit = {}): Promise<Page> {
+    const absolute = new URL(url, this.base).toString();
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const response = await fetch(absolute, {
+      ...init,
+      redirect: 'manual',
+      headers: {
+        ...(init.headers as Record<string, string>),
+        ...(cookie ? { cookie } : {}),
+        accept: 'text/html',
+      },
+    });
+    this.remember(response);
+    return {
+      status: response.status,
+      url: absolute,
+      html: await response.text(),
+      location: response.headers.get('location'),
+    };
+  }
+
+  /** Follows redirects within this server; stops at the first page, or at a redirect elsewhere. */
+  async follow(url: string, init?: RequestInit): Promise<Page> {
+    let page = await this.request(url, init);
+    for (let hops = 0; page.location && hops < 10; hops += 1) {
+      const next = new URL(page.location, page.url);
+      if (next.origin !== new URL(this.base).origin) return page;
+      page = await this.request(next.toString());
+    }
+    return page;
+  }
+
+  /** Submits the form whose action ends with `actionSuffix`, with its hidden fields plus `fields`. */
+  async submit(page: Page, actionSuffix: string, fields: Record<string, string> = {}): Promise<Page> {
+    const forms = [...page.html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
+    const form = forms.find((f) => f[1]!.endsWith(actionSuffix));
+    if (!form) throw new Error(`no form ending in ${actionSuffix} on ${page.url}:\n${page.html}`);
+    const hidden = Object.fromEntries(
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]),
+    );
+    return this.follow(form[1]!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...hidden, ...fields }).toString(),
+    });
+  }
+}
+
+/** A PKCE verifier and its S256 challenge. */
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
