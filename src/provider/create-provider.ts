@@ -168,6 +168,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
+    // Contract: a client with the refresh_token grant gets refresh tokens (no offline_access
+    // needed). Rotation (always for public clients) and reuse detection are oidc-provider's.
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // A consent once given is the grant; first-party clients get one without asking.
     async loadExistingGrant(ctx) {
       const { oidc } = ctx;
