@@ -107,7 +107,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
-      interactions: interactionRoutes({ provider, clientStore, csrfKey: cookieKeys[0]! }),
+      interactions: interactionRoutes({ provider, clientStore, tokenStore, csrfKey: cookieKeys[0]! }),
       admin: adminRoutes({
         provider,
         clientStore,

@@ -12,6 +12,7 @@ import type { RedisClient } from './connection.js';
  *   usercode:<Model>:<c>  string <id>, same lifetime (device flow)
  *   grant:<grantId>       set of "<Model>:<id>" keys, lives as long as its longest member
  *   client:<clientId>     set of "<Model>:<id>" keys, likewise
+ *   counter:<key>         integer, expiring one window after its first hit (login throttling)
  *
  * Index entries are written before the record, so a record never exists without the index
  * that revokes it; an entry whose record expired or was destroyed is harmless.
@@ -37,7 +38,14 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return 0`;
 
+/** INCR that starts the window on the first hit only (one key, so Cluster-safe). */
+const COUNT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
 interface ScriptedClient {
+  tesseraCount(key: string, windowSeconds: number): Promise<number>;
   tesseraIndexAdd(key: string, member: string, ttl: number): Promise<number>;
   tesseraConsume(key: string, at: number): Promise<number>;
 }
@@ -59,6 +67,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
 export function createRedisTokenStore(client: RedisClient): TokenStore {
   client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
   client.defineCommand('tesseraConsume', { numberOfKeys: 1, lua: CONSUME });
+  client.defineCommand('tesseraCount', { numberOfKeys: 1, lua: COUNT });
   const scripted = client as unknown as ScriptedClient;
 
   const read = async (key: string): Promise<TokenPayload | undefined> => {
@@ -130,6 +139,13 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
       return adapter;
     },
     revokeByClientId: (clientId) => guarded(() => removeIndexed(`client:${clientId}`)),
+    incrementCounter: (key, windowSeconds) =>
+      guarded(() => scripted.tesseraCount(`counter:${key}`, windowSeconds)),
+    readCounter: (key) => guarded(async () => Number((await client.get(`counter:${key}`)) ?? 0)),
+    resetCounter: (key) =>
+      guarded(async () => {
+        await client.unlink(`counter:${key}`);
+      }),
     async ping() {
       await guarded(() => client.ping());
     },

@@ -45,6 +45,16 @@ export function createSqliteTokenStore(
   const revokeGrant = db.prepare('DELETE FROM tokens WHERE grant_id = ?');
   const revokeClient = db.prepare('DELETE FROM tokens WHERE client_id = ?');
   const sweep = db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?');
+  const sweepCounters = db.prepare('DELETE FROM counters WHERE expires_at <= ?');
+  // One statement, so concurrent processes on the file never lose a hit.
+  const increment = db.prepare(
+    `INSERT INTO counters (key, count, expires_at) VALUES (@key, 1, @expiresAt)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN counters.expires_at <= @now THEN 1 ELSE counters.count + 1 END,
+       expires_at = CASE WHEN counters.expires_at <= @now THEN @expiresAt ELSE counters.expires_at END
+     RETURNING count`,
+  );
+  const readCount = db.prepare('SELECT count FROM counters WHERE key = ? AND expires_at > ?');
 
   const toPayload = (row: unknown): TokenPayload | undefined => {
     if (!row) return undefined;
@@ -56,7 +66,9 @@ export function createSqliteTokenStore(
   };
 
   const timer = setInterval(() => {
-    if (db.open) sweep.run(now());
+    if (!db.open) return;
+    sweep.run(now());
+    sweepCounters.run(now());
   }, options.sweepIntervalMs ?? 60_000);
   timer.unref();
 
@@ -103,6 +115,17 @@ export function createSqliteTokenStore(
     },
     async revokeByClientId(clientId) {
       revokeClient.run(clientId);
+    },
+    async incrementCounter(key, windowSeconds) {
+      const at = now();
+      return (increment.get({ key, now: at, expiresAt: at + windowSeconds * 1000 }) as { count: number })
+        .count;
+    },
+    async readCounter(key) {
+      return (readCount.get(key, now()) as { count: number } | undefined)?.count ?? 0;
+    },
+    async resetCounter(key) {
+      db.prepare('DELETE FROM counters WHERE key = ?').run(key);
     },
     async ping() {
       db.prepare('SELECT 1').get();

@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { verifySecret } from '../crypto/secrets.js';
 import type { ClientStore } from '../stores/client-store.js';
+import type { TokenStore } from '../stores/token-store.js';
 
 /** `views/` at the top of the project, from `src/` and from `dist/src/` alike. */
 const VIEWS = path.resolve(
@@ -24,7 +25,12 @@ export interface InteractionDeps {
   clientStore: ClientStore;
   /** Key for the forms' CSRF tokens (one of the shared cookie keys, so every node agrees). */
   csrfKey: string;
+  /** Where failed sign-ins are counted, shared by every node. */
+  tokenStore: TokenStore;
 }
+
+/** Failed sign-ins allowed per window before the form answers 429. */
+export const LOGIN_LIMITS = { perUsername: 5, perAddress: 20, windowSeconds: 15 * 60 } as const;
 
 /** Renders an HTML error page; nothing from the request is shown unescaped. */
 export function renderErrorPage(ctx: Context, status: number, error: string, description?: string): void {
@@ -126,26 +132,39 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const { client, name } = await clientName(interaction.params.client_id);
     const username = typeof form.username === 'string' ? form.username.slice(0, 64) : '';
     const password = typeof form.password === 'string' ? form.password : '';
+    const loginPage = (status: number, error: string) =>
+      page(
+        ctx,
+        'login',
+        { uid: interaction.uid, clientName: name, csrf: csrfFor(interaction.uid), username, error },
+        status,
+      );
+
+    const throttleKeys = [
+      `login:user:${client?.account_id ?? '-'}:${username.toLowerCase()}`,
+      `login:addr:${ctx.ip}`,
+    ] as const;
+    const [byUser = 0, byAddress = 0] = await Promise.all(
+      throttleKeys.map((key) => deps.tokenStore.readCounter(key)),
+    );
+    // Checked before the password, so a flood of guesses costs no argon2 work.
+    if (byUser >= LOGIN_LIMITS.perUsername || byAddress >= LOGIN_LIMITS.perAddress) {
+      ctx.set('retry-after', String(LOGIN_LIMITS.windowSeconds));
+      return loginPage(429, 'Too many failed sign-in attempts. Wait a few minutes and try again.');
+    }
+
     const user =
       client && username ? await clientStore.findUserByUsername(client.account_id, username) : null;
     // Same answer for an unknown user, a wrong password and a disabled user: no enumeration.
     const ok =
       user && !user.disabled && password.length > 0 && (await verifySecret(user.password_hash, password));
     if (!ok) {
-      page(
-        ctx,
-        'login',
-        {
-          uid: interaction.uid,
-          clientName: name,
-          csrf: csrfFor(interaction.uid),
-          username,
-          error: 'Invalid username or password.',
-        },
-        401,
+      await Promise.all(
+        throttleKeys.map((key) => deps.tokenStore.incrementCounter(key, LOGIN_LIMITS.windowSeconds)),
       );
-      return;
+      return loginPage(401, 'Invalid username or password.');
     }
+    await deps.tokenStore.resetCounter(throttleKeys[0]);
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 

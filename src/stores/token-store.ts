@@ -39,6 +39,15 @@ export interface TokenStore {
   adapter(model: string): ModelAdapter;
   /** Removes every record that carries `clientId`, across all models. */
   revokeByClientId(clientId: string): Promise<void>;
+  /**
+   * Adds one to the counter `key` and returns its new value. A counter lives `windowSeconds`
+   * from its first hit, then starts again from zero. Shared by every process on the store, so
+   * limits built on it hold across nodes.
+   */
+  incrementCounter(key: string, windowSeconds: number): Promise<number>;
+  /** The counter's current value (0 when it does not exist or its window passed). */
+  readCounter(key: string): Promise<number>;
+  resetCounter(key: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

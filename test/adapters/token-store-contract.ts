@@ -124,6 +124,19 @@ export function tokenStoreContract(backend: string, open: () => Promise<StoreHar
       assert.ok(await store.adapter('ClientCredentials').find(keys.otherClient));
     });
 
+    it('counts hits in a window shared by every caller, and starts again after it', async () => {
+      const key = `login:${id()}`;
+      const hits = await Promise.all(Array.from({ length: 5 }, () => store.incrementCounter(key, 1)));
+      assert.deepEqual([...hits].sort(), [1, 2, 3, 4, 5]);
+      assert.equal(await store.readCounter(key), 5);
+      assert.equal(await store.readCounter(`login:${id()}`), 0);
+      await sleep(1500);
+      assert.equal(await store.readCounter(key), 0);
+      assert.equal(await store.incrementCounter(key, 60), 1);
+      await store.resetCounter(key);
+      assert.equal(await store.readCounter(key), 0);
+    });
+
     it('answers a ping', async () => {
       await store.ping();
     });

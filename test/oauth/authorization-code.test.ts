@@ -151,6 +151,33 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     }
   });
 
+  it('throttles failed sign-ins per username with a 429 page, even for the right password', async () => {
+    await api(tessera, await tokenFor(tessera.url), 'POST', '/users', {
+      username: 'carol',
+      password: 'carol password 1',
+      role: 'member',
+    });
+    const browser = new Browser(tessera.url);
+    let page = await browser.follow(authorizeUrl(pkce().challenge));
+    for (let i = 0; i < 5; i += 1) {
+      page = await browser.submit(page, '/login', { username: 'carol', password: `wrong ${i}` });
+      assert.equal(page.status, 401);
+    }
+    const throttled = await browser.submit(page, '/login', {
+      username: 'carol',
+      password: 'carol password 1',
+    });
+    assert.equal(throttled.status, 429);
+    assert.ok(throttled.html.includes('Too many failed sign-in attempts.'));
+    // Another user from the same address is not locked out by carol's failures.
+    const other = await browser.submit(throttled, '/login', {
+      username: 'alice',
+      password: 'alice password 1',
+    });
+    assert.equal(other.status, 200);
+    assert.ok(other.html.includes('/confirm'));
+  });
+
   it('refuses a forged form post (no CSRF token)', async () => {
     const browser = new Browser(tessera.url);
     const login = await browser.follow(authorizeUrl(pkce().challenge));
