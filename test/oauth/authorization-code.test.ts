@@ -178,6 +178,49 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     assert.ok(other.html.includes('/confirm'));
   });
 
+  it('remembers a consent: the same session is not asked again', async () => {
+    const browser = new Browser(tessera.url);
+    const login = await browser.follow(authorizeUrl(pkce().challenge));
+    const consent = await browser.submit(login, '/login', {
+      username: 'alice',
+      password: 'alice password 1',
+    });
+    assert.ok(consent.html.includes('/confirm'));
+    const first = await browser.submit(consent, '/confirm');
+    assert.ok(first.location?.startsWith(REDIRECT));
+    const again = await browser.follow(authorizeUrl(pkce().challenge));
+    assert.equal(again.status, 303, 'straight back to the client, no page');
+    assert.ok(new URL(again.location!).searchParams.get('code'));
+  });
+
+  it('skips consent for a first-party client', async () => {
+    const browser = new Browser(tessera.url);
+    const query = new URLSearchParams({
+      client_id: 'tessera-console',
+      response_type: 'code',
+      redirect_uri: `${tessera.url}/admin/callback`,
+      scope: 'openid admin',
+      state: 'console',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+    });
+    const login = await browser.follow(`/oauth/authorize?${query}`);
+    assert.ok(login.html.includes('Sign in to Tessera console'));
+    // The callback is on this server; stop at the redirect instead of following it.
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.html)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(login.html)![1]!;
+    const page = await browser.follow(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, username: 'admin', password: 'test-admin-password' }).toString(),
+    });
+    assert.ok(!page.html.includes('/confirm'), 'no consent page');
+    assert.equal(new URL(page.url).pathname, '/admin/callback');
+    const params = new URL(page.url).searchParams;
+    assert.equal(params.get('state'), 'console');
+    assert.ok(params.get('code'));
+  });
+
   it('refuses a forged form post (no CSRF token)', async () => {
     const browser = new Browser(tessera.url);
     const login = await browser.follow(authorizeUrl(pkce().challenge));
