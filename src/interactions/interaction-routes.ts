@@ -82,6 +82,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
   };
 
+  /** A posted form of this browser's interaction with a valid CSRF token; null after an error page. */
+  const submission = async (ctx: Context) => {
+    const interaction = await details(ctx);
+    if (!interaction) return null;
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (!csrfOk(interaction.uid, form.csrf)) {
+      renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+      return null;
+    }
+    return { interaction, form };
+  };
+
   const clientName = async (clientId: unknown) => {
     const client = typeof clientId === 'string' ? await clientStore.getClient(clientId) : null;
     return { client, name: client?.client_name ?? 'the application' };
@@ -124,11 +136,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/login', async (ctx) => {
-    const interaction = await details(ctx);
-    if (!interaction) return;
-    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (!csrfOk(interaction.uid, form.csrf))
-      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    const submitted = await submission(ctx);
+    if (!submitted) return;
+    const { interaction, form } = submitted;
     const { client, name } = await clientName(interaction.params.client_id);
     const username = typeof form.username === 'string' ? form.username.slice(0, 64) : '';
     const password = typeof form.password === 'string' ? form.password : '';
@@ -169,11 +179,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/confirm', async (ctx) => {
-    const interaction = await details(ctx);
-    if (!interaction) return;
-    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (!csrfOk(interaction.uid, form.csrf))
-      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    const submitted = await submission(ctx);
+    if (!submitted) return;
+    const { interaction } = submitted;
     const accountId = interaction.session?.accountId;
     const clientId = String(interaction.params.client_id);
     if (interaction.prompt.name !== 'consent' || !accountId) {
@@ -190,11 +198,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/abort', async (ctx) => {
-    const interaction = await details(ctx);
-    if (!interaction) return;
-    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (!csrfOk(interaction.uid, form.csrf))
-      return renderErrorPage(ctx, 403, 'invalid_request', 'The form has expired. Start again.');
+    const submitted = await submission(ctx);
+    if (!submitted) return;
     await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, tokenFor } from '../support/admin.js';
+import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -139,10 +139,7 @@ describe('admin API: accounts, tenant isolation and scopes', () => {
   it('checks each scope: read, write, audit and accounts', async () => {
     const scoped = async (scope: string): Promise<string> => {
       const created = await api(tessera, root, 'POST', '/clients', { client_name: `scoped ${scope}`, scope });
-      const creds = {
-        clientId: String((created.body.client as { client_id: string }).client_id),
-        secret: String(created.body.client_secret),
-      };
+      const creds = credentialsOf(created);
       return tokenFor(tessera.url, creds);
     };
     const reader = await scoped('clients:read');
@@ -200,10 +197,7 @@ describe('admin API: accounts, tenant isolation and scopes', () => {
       client_name: 'temp admin',
       scope: 'admin',
     });
-    const creds = {
-      clientId: String((created.body.client as { client_id: string }).client_id),
-      secret: String(created.body.client_secret),
-    };
+    const creds = credentialsOf(created);
     const token = await tokenFor(tessera.url, creds);
     assert.equal((await api(tessera, token, 'GET', '/clients')).status, 200);
     await api(tessera, root, 'PATCH', `/clients/${creds.clientId}`, { disabled: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifySecret } from '../../src/crypto/secrets.js';
-import { api, tokenFor } from '../support/admin.js';
+import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { ADMIN, clientCredentials, introspect, type Credentials } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -142,10 +142,7 @@ describe('admin API: users and service users', () => {
       client_name: 'user reader',
       scope: 'users:read clients:write',
     });
-    const reader = await tokenFor(tessera.url, {
-      clientId: String((created.body.client as { client_id: string }).client_id),
-      secret: String(created.body.client_secret),
-    });
+    const reader = await tokenFor(tessera.url, credentialsOf(created));
     assert.equal((await api(tessera, reader, 'GET', '/users')).status, 200);
     const denied = await api(tessera, reader, 'POST', '/users', {
       username: 'x',
@@ -170,10 +167,7 @@ describe('admin API: users and service users', () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal((created.body.client as { service_user_id: string }).service_user_id, userId);
-    const creds: Credentials = {
-      clientId: String((created.body.client as { client_id: string }).client_id),
-      secret: String(created.body.client_secret),
-    };
+    const creds: Credentials = credentialsOf(created);
 
     const token = String((await clientCredentials(tessera.url, creds)).body.access_token);
     const info = await introspect(tessera.url, ADMIN, token);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, tokenFor } from '../support/admin.js';
+import { api, credentialsOf, tokenFor } from '../support/admin.js';
+import type { Credentials } from '../support/oauth.js';
 import { Browser, pkce } from '../support/browser.js';
 import { basic, postForm } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
@@ -9,7 +10,7 @@ const REDIRECT = 'https://app.example.com/callback';
 
 describe('authorization code with PKCE, through the login and consent pages', () => {
   let tessera: RunningTessera;
-  let client: { id: string; secret: string };
+  let client: Credentials;
 
   before(async () => {
     tessera = await startTessera();
@@ -21,10 +22,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
       scope: 'openid profile api:read',
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    client = {
-      id: String((created.body.client as { client_id: string }).client_id),
-      secret: String(created.body.client_secret),
-    };
+    client = credentialsOf(created);
     await api(tessera, root, 'POST', '/users', {
       username: 'alice',
       password: 'alice password 1',
@@ -35,7 +33,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
 
   const authorizeUrl = (challenge: string, extra: Record<string, string> = {}) =>
     `/oauth/authorize?${new URLSearchParams({
-      client_id: client.id,
+      client_id: client.clientId,
       response_type: 'code',
       redirect_uri: REDIRECT,
       scope: 'openid profile api:read',
@@ -75,22 +73,26 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const bad = await postForm(
       `${tessera.url}/oauth/token`,
       { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: pkce().verifier },
-      basic(client.id, client.secret),
+      basic(client.clientId, client.secret),
     );
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid_grant');
 
     // The right verifier still redeems the code, once.
     const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
-    const good = await postForm(`${tessera.url}/oauth/token`, form, basic(client.id, client.secret));
+    const good = await postForm(`${tessera.url}/oauth/token`, form, basic(client.clientId, client.secret));
     assert.equal(good.status, 200, JSON.stringify(good.body));
     const accessToken = String(good.body.access_token);
     const introspectIt = () =>
-      postForm(`${tessera.url}/oauth/introspect`, { token: accessToken }, basic(client.id, client.secret));
+      postForm(
+        `${tessera.url}/oauth/introspect`,
+        { token: accessToken },
+        basic(client.clientId, client.secret),
+      );
     assert.equal((await introspectIt()).body.active, true);
 
     // A replayed code is refused, and the tokens it produced are revoked.
-    const replay = await postForm(`${tessera.url}/oauth/token`, form, basic(client.id, client.secret));
+    const replay = await postForm(`${tessera.url}/oauth/token`, form, basic(client.clientId, client.secret));
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
     assert.deepEqual((await introspectIt()).body, { active: false });
@@ -107,7 +109,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const tokens = await postForm(
       `${tessera.url}/oauth/token`,
       { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
-      basic(client.id, client.secret),
+      basic(client.clientId, client.secret),
     );
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     assert.equal(tokens.body.token_type, 'Bearer');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { api, tokenFor } from '../support/admin.js';
+import { api, credentialsOf, tokenFor } from '../support/admin.js';
+import type { Credentials } from '../support/oauth.js';
 import { Browser } from '../support/browser.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -9,7 +10,7 @@ const REDIRECT = 'https://rp.example.com/callback';
 
 describe('openid-client v6 as the relying party', () => {
   let tessera: RunningTessera;
-  let client: { id: string; secret: string };
+  let client: Credentials;
 
   before(async () => {
     tessera = await startTessera();
@@ -20,10 +21,7 @@ describe('openid-client v6 as the relying party', () => {
       redirect_uris: [REDIRECT],
       scope: 'openid profile email',
     });
-    client = {
-      id: String((created.body.client as { client_id: string }).client_id),
-      secret: String(created.body.client_secret),
-    };
+    client = credentialsOf(created);
     await api(tessera, root, 'POST', '/users', {
       username: 'dana',
       password: 'dana password 12',
@@ -37,7 +35,7 @@ describe('openid-client v6 as the relying party', () => {
     // Loopback http in tests only; the library insists on https otherwise.
     const config = await oidc.discovery(
       new URL(tessera.url),
-      client.id,
+      client.clientId,
       undefined,
       oidc.ClientSecretBasic(client.secret),
       {
@@ -70,7 +68,7 @@ describe('openid-client v6 as the relying party', () => {
     });
     const claims = tokens.claims()!;
     assert.equal(claims.iss, tessera.url);
-    assert.equal(claims.aud, client.id);
+    assert.equal(claims.aud, client.clientId);
     const user = await tessera.container.clientStore.findUserByUsername('default', 'dana');
     assert.equal(claims.sub, user!.id);
 

@@ -38,3 +38,11 @@ export async function api(
     headers: res.headers,
   };
 }
+
+/** The credentials a `POST /clients` response hands out (client id and, if any, the secret). */
+export function credentialsOf(created: ApiResponse): Credentials {
+  return {
+    clientId: String((created.body.client as { client_id: string }).client_id),
+    secret: String(created.body.client_secret ?? ''),
+  };
+}
