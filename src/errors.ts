@@ -9,11 +9,11 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     description: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: { cause?: unknown; headers?: Record<string, string>; expose?: boolean },
   ) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
-    this.expose = status < 500;
+    this.expose = options?.expose ?? status < 500;
     this.headers = options?.headers;
   }
 
@@ -31,8 +31,13 @@ export const invalidRequest = (description: string) => new AppError(400, 'invali
 export const notFound = (description = 'not found') => new AppError(404, 'not_found', description);
 export const serverError = (cause?: unknown) =>
   new AppError(500, 'server_error', 'internal server error', { cause });
+/** 503 with its description shown: it names the store that is down, nothing more. */
 export const unavailable = (description: string, cause?: unknown) =>
-  new AppError(503, 'temporarily_unavailable', description, { cause });
+  new AppError(503, 'temporarily_unavailable', description, {
+    cause,
+    expose: true,
+    headers: { 'retry-after': '1' },
+  });
 
 /**
  * Raised by a store when a uniqueness rule is broken (duplicate id or name). `field` names

@@ -11,13 +11,23 @@ export function errorHandler(logger: Logger): Middleware {
     try {
       await next();
     } catch (caught) {
+      // Directly from a store, or wrapped by the provider's adapters on the way through a model.
+      const storeDown =
+        caught instanceof StoreUnavailableError
+          ? caught
+          : (caught as { cause?: unknown } | null)?.cause instanceof StoreUnavailableError
+            ? (caught as { cause: StoreUnavailableError }).cause
+            : undefined;
       const error =
         caught instanceof AppError
           ? caught
-          : caught instanceof StoreUnavailableError
-            ? unavailable(`${caught.store} is unavailable; retry shortly`, caught)
+          : storeDown
+            ? unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown)
             : serverError(caught);
-      if (error.status >= 500) {
+      if (storeDown) {
+        // Only which store: a driver's error can carry the command it failed on, keys included.
+        logger.warn({ req_id: ctx.state.reqId, store: storeDown.store }, 'store unavailable');
+      } else if (error.status >= 500) {
         logger.error({ req_id: ctx.state.reqId, err: error.cause ?? error }, 'request failed');
       }
       ctx.status = error.status;

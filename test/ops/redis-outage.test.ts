@@ -50,6 +50,14 @@ describe('Redis goes away and comes back', () => {
       down: ['token_store'],
     });
     assert.equal((await fetch(`${tessera.url}/healthz`)).status, 200);
+    const adminCall = await fetch(`${tessera.url}/admin/api/clients`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(adminCall.status, 503);
+    assert.deepEqual(await adminCall.json(), {
+      error: 'temporarily_unavailable',
+      error_description: 'token_store is unavailable; retry shortly',
+    });
     assert.equal(tessera.child.exitCode, null, 'the process is still running');
 
     await redis.start();
@@ -64,5 +72,9 @@ describe('Redis goes away and comes back', () => {
     assert.equal(after.status, 200);
     const info = await introspect(tessera.url, admin, token);
     assert.equal(info.body.active, true, 'the token accepted before the outage is still there');
+    const output = tessera.stdout() + tessera.stderr();
+    assert.ok(output.includes('"msg":"store unavailable"'));
+    for (const secret of [token, admin.secret])
+      assert.ok(!output.includes(secret), 'a secret reached the log');
   });
 });
