@@ -39,10 +39,8 @@ export interface Config {
   readonly tlsKeyFile: string | undefined;
   readonly clientCaCertFile: string | undefined;
   readonly clientCaKeyFile: string | undefined;
-  readonly certsDir: string;
   readonly mtlsProxyHeader: string | undefined;
   readonly trustedProxies: BlockList;
-  readonly hasTrustedProxies: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -262,10 +260,8 @@ export function loadConfig(env: Env = process.env): Config {
     tlsKeyFile,
     clientCaCertFile,
     clientCaKeyFile,
-    certsDir: path.resolve('certs'),
     mtlsProxyHeader,
     trustedProxies,
-    hasTrustedProxies: proxyEntries.length > 0,
     logLevel: logLevel as LogLevel,
   });
 }
