@@ -24,6 +24,8 @@ export interface Config {
   readonly mtlsPort: number;
   readonly issuer: string;
   readonly dataDir: string;
+  /** Where generated development key material goes (`TESSERA_CERTS_DIR`, default `./certs`). */
+  readonly certsDir: string;
   readonly mongodbUri: string | undefined;
   readonly redisUrl: string | undefined;
   readonly accessTokenTtl: number;
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
   const mtlsPort = integer(env, 'MTLS_PORT', 3443, 0, 65535);
   const issuer = issuerUrl(env, port);
   const dataDir = path.resolve(read(env, 'TESSERA_DATA_DIR') ?? './data');
+  const certsDir = path.resolve(read(env, 'TESSERA_CERTS_DIR') ?? './certs');
   const mongodbUri = url(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
   const redisUrl = url(env, 'REDIS_URL', [
     'redis:',
@@ -247,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
     mtlsPort,
     issuer,
     dataDir,
+    certsDir,
     mongodbUri,
     redisUrl,
     accessTokenTtl,

@@ -3,6 +3,7 @@ import { InvalidCursorError, StoreConflictError, StoreUnavailableError } from '.
 import type {
   AccountRecord,
   AuditRecord,
+  CertificateRecord,
   ClientRecord,
   ClientStore,
   ListOptions,
@@ -139,6 +140,8 @@ export async function openMongoClientStore(
 /** The client store on an open database. Closing the store closes `client`. */
 export function createMongoClientStore(client: MongoClient, db: Db): ClientStore {
   const clients = db.collection('clients');
+  /** The same collection, typed, for array updates on `certificates`. */
+  const clientDocs = db.collection<ClientRecord>('clients');
   const accounts = db.collection('accounts');
   const users = db.collection('users');
   const secrets = db.collection('secret_values');
@@ -213,6 +216,35 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
     },
     async deleteClient(clientId) {
       return (await clients.deleteOne({ client_id: { $eq: text(clientId, 'client_id') } })).deletedCount > 0;
+    },
+    async addCertificate(clientId, certificate, updatedAt) {
+      const entry: CertificateRecord = {
+        serial: text(certificate.serial, 'serial'),
+        sha256_thumbprint: text(certificate.sha256_thumbprint, 'sha256_thumbprint'),
+        not_after: text(certificate.not_after, 'not_after'),
+        revoked: certificate.revoked === true,
+      };
+      return (await clientDocs.findOneAndUpdate(
+        { client_id: { $eq: text(clientId, 'client_id') } },
+        { $push: { certificates: entry }, $set: { updated_at: text(updatedAt, 'updated_at') } },
+        { returnDocument: 'after', projection: HIDDEN },
+      )) as ClientRecord | null;
+    },
+    async revokeCertificate(clientId, serial, updatedAt) {
+      return (await clientDocs.findOneAndUpdate(
+        {
+          client_id: { $eq: text(clientId, 'client_id') },
+          certificates: { $elemMatch: { serial: { $eq: text(serial, 'serial') } } },
+        },
+        { $set: { 'certificates.$[cert].revoked': true, updated_at: text(updatedAt, 'updated_at') } },
+        { arrayFilters: [{ 'cert.serial': { $eq: serial } }], returnDocument: 'after', projection: HIDDEN },
+      )) as ClientRecord | null;
+    },
+    async removeCertificates(clientId, serials) {
+      await clientDocs.updateOne(
+        { client_id: { $eq: text(clientId, 'client_id') } },
+        { $pull: { certificates: { serial: { $in: serials.map((s) => text(s, 'serial')) } } } },
+      );
     },
 
     async createAccount(account) {

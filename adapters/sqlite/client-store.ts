@@ -2,6 +2,7 @@ import { InvalidCursorError, StoreConflictError } from '../../src/errors.js';
 import type {
   AccountRecord,
   AuditRecord,
+  CertificateRecord,
   ClientRecord,
   ClientStore,
   ListOptions,
@@ -96,6 +97,23 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       })
       .immediate();
 
+  /** Rewrites a client's certificate list in one transaction; `change` returns null to give up. */
+  const changeCertificates = (
+    clientId: string,
+    change: (list: CertificateRecord[]) => CertificateRecord[] | null,
+    updatedAt?: string,
+  ): ClientRecord | null =>
+    db
+      .transaction(() => {
+        const current = docOrNull<ClientRecord>(getClientRow.get(clientId));
+        const certificates = current && change(current.certificates);
+        if (!current || !certificates) return null;
+        const next = { ...current, certificates, ...(updatedAt ? { updated_at: updatedAt } : {}) };
+        writeClient.run(nameKey(next.client_name), JSON.stringify(next), clientId);
+        return next;
+      })
+      .immediate();
+
   return {
     async createClient(client) {
       insertOrConflict(
@@ -151,6 +169,23 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
     async deleteClient(clientId) {
       return db.prepare('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
+    },
+    async addCertificate(clientId, certificate, updatedAt) {
+      return changeCertificates(clientId, (list) => [...list, { ...certificate }], updatedAt);
+    },
+    async revokeCertificate(clientId, serial, updatedAt) {
+      return changeCertificates(
+        clientId,
+        (list) =>
+          list.some((cert) => cert.serial === serial)
+            ? list.map((cert) => (cert.serial === serial ? { ...cert, revoked: true } : cert))
+            : null,
+        updatedAt,
+      );
+    },
+    async removeCertificates(clientId, serials) {
+      const doomed = new Set(serials);
+      changeCertificates(clientId, (list) => list.filter((cert) => !doomed.has(cert.serial)));
     },
 
     async createAccount(account) {

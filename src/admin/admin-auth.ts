@@ -1,6 +1,8 @@
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { AppError } from '../errors.js';
+import { thumbprint } from '../pki/certificates.js';
+import { requestCertificate, type CertificateSource } from '../pki/request-certificate.js';
 import type { ClientStore } from '../stores/client-store.js';
 
 /** Who is calling the admin API, and within which tenant. */
@@ -21,10 +23,15 @@ const invalidToken = (description: string) =>
  * Authenticates `Authorization: Bearer <token>` against the token store, through oidc-provider's
  * own token models (so expiry and consumption rules are the protocol's), and resolves the
  * tenant: the account of the token's user, or else of its client. A disabled or deleted client
- * or user makes the token worthless here, at once.
+ * or user makes the token worthless here, at once, and so does a certificate-bound token that
+ * comes without its certificate.
  */
-export function adminAuth(deps: { provider: Provider; clientStore: ClientStore }): Middleware {
-  const { provider, clientStore } = deps;
+export function adminAuth(deps: {
+  provider: Provider;
+  clientStore: ClientStore;
+  certificateSource: CertificateSource;
+}): Middleware {
+  const { provider, clientStore, certificateSource } = deps;
   return async function authenticateAdmin(ctx, next) {
     const header = ctx.get('authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
@@ -32,6 +39,14 @@ export function adminAuth(deps: { provider: Provider; clientStore: ClientStore }
     const value = match[1];
     const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
     if (!token?.isValid) throw invalidToken('the access token is not active');
+    // RFC 8705 section 3: a certificate-bound token is worth nothing without its certificate.
+    const bound = token['x5t#S256'];
+    if (bound) {
+      const cert = requestCertificate(ctx, certificateSource);
+      if (!cert || thumbprint(cert) !== bound) {
+        throw invalidToken('the access token is bound to a client certificate that was not presented');
+      }
+    }
 
     const client = token.clientId ? await clientStore.getClient(token.clientId) : null;
     if (!client || client.disabled) throw invalidToken('the access token is not active');

@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { createClientSchema, parseBody, patchClientSchema } from '../clients/client-schema.js';
 import { clientView, type ClientService } from '../clients/client-service.js';
 import { AppError, invalidRequest } from '../errors.js';
+import type { CertificateSource } from '../pki/request-certificate.js';
 import type { ClientStore } from '../stores/client-store.js';
 import { createUserSchema, patchUserSchema, type UserService } from '../users/user-service.js';
 import { adminAuth, requireScope, type Principal } from './admin-auth.js';
@@ -13,6 +14,7 @@ import { adminAuth, requireScope, type Principal } from './admin-auth.js';
 export interface AdminDeps {
   provider: Provider;
   clientStore: ClientStore;
+  certificateSource: CertificateSource;
   clients: ClientService;
   audit: AuditService;
   accounts: AccountService;
@@ -61,10 +63,14 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.post('/clients', write, async (ctx) => {
     const input = parseBody(createClientSchema, jsonBody(ctx));
-    const { client, secret } = await clients.register(principal(ctx), input);
+    const { client, secret, certificate } = await clients.register(principal(ctx), input);
     ctx.status = 201;
     ctx.set('location', `/admin/api/clients/${encodeURIComponent(client.client_id)}`);
-    ctx.body = { client: clientView(client), ...(secret === null ? {} : { client_secret: secret }) };
+    ctx.body = {
+      client: clientView(client),
+      ...(secret === null ? {} : { client_secret: secret }),
+      ...(certificate ? { certificate } : {}),
+    };
   });
 
   router.get('/clients', read, async (ctx) => {
@@ -89,6 +95,22 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.post('/clients/:id/secret', write, async (ctx) => {
     ctx.body = { client_secret: await clients.rotateSecret(principal(ctx), ctx.params.id!) };
+  });
+
+  router.post('/clients/:id/certificate', write, async (ctx) => {
+    ctx.body = await clients.issueCertificate(principal(ctx), ctx.params.id!);
+    ctx.status = 201;
+  });
+
+  router.delete('/clients/:id/certificate/:serial', write, async (ctx) => {
+    await clients.revokeCertificate(principal(ctx), ctx.params.id!, ctx.params.serial!);
+    ctx.status = 204;
+  });
+
+  // The client CA (public): what resource servers and clients need to trust Tessera's certificates.
+  router.get('/client-ca', read, (ctx) => {
+    ctx.type = 'application/x-pem-file';
+    ctx.body = clients.caCertificate();
   });
 
   const readUsers = requireScope('admin', 'users:read');

@@ -1,3 +1,4 @@
+import { clientSubjectDn } from '../pki/certificates.js';
 import type { ClientRecord } from '../stores/client-store.js';
 
 /** Auth methods that present a shared secret, so the client has a hashed `client_secret`. */
@@ -13,6 +14,7 @@ export const EXTRA_CLIENT_PROPERTIES = [
   'first_party',
   'service_user_id',
   'secret_version',
+  'certificate_thumbprints',
 ] as const;
 
 /** The metadata oidc-provider works from. Its `client_secret` is the argon2id hash. */
@@ -48,5 +50,16 @@ export function toProviderMetadata(record: ClientRecord): ProviderClientMetadata
   // oidc-provider refuses an empty scope string; no scope means "no scopes allowed" here.
   if (record.scope) metadata.scope = record.scope;
   if (record.jwks) metadata.jwks = record.jwks;
+  if (record.tls_client_certificate_bound_access_tokens) {
+    metadata.tls_client_certificate_bound_access_tokens = true;
+  }
+  // tls_client_auth: the certificate must be one Tessera issued to this client and not revoked
+  // (its CA signature and validity are checked per request); the subject names the client.
+  if (record.token_endpoint_auth_method === 'tls_client_auth') {
+    metadata.tls_client_auth_subject_dn = clientSubjectDn(record.client_id);
+    metadata.certificate_thumbprints = record.certificates
+      .filter((cert) => !cert.revoked)
+      .map((cert) => cert.sha256_thumbprint);
+  }
   return metadata;
 }

@@ -39,10 +39,13 @@ export const createClientSchema = z.strictObject({
   tls_client_certificate_bound_access_tokens:
     clientFields.tls_client_certificate_bound_access_tokens.optional(),
   jwks: clientFields.jwks.optional(),
+  /** Also issue a client certificate (for `tls_client_auth`), returned once with its key. */
+  issue_certificate: z.boolean().optional(),
 });
 
 /** `PATCH /clients/{id}`: any field of the create call, plus `disabled`. */
 export const patchClientSchema = createClientSchema
+  .omit({ issue_certificate: true })
   .partial()
   .extend({ disabled: z.boolean().optional() })
   .strict();

@@ -4,7 +4,8 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
-import type { ClientRecord, ClientStore, Page } from '../stores/client-store.js';
+import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
+import type { CertificateRecord, ClientRecord, ClientStore, Page } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
 import type { CreateClientInput, PatchClientInput } from './client-schema.js';
@@ -81,8 +82,24 @@ const AUDITED_FIELDS = [
   'disabled',
 ] as const;
 
+/** How many certificates that have not expired a client may hold, revoked ones included. */
+export const MAX_CERTIFICATES = 10;
+
+/** Clients that present Tessera-issued certificates: to authenticate, or to bind their tokens. */
+const usesIssuedCertificates = (client: ClientRecord): boolean =>
+  client.token_endpoint_auth_method === 'tls_client_auth' ||
+  client.tls_client_certificate_bound_access_tokens;
+
+const certificateRecord = (issued: IssuedCertificate): CertificateRecord => ({
+  serial: issued.serial,
+  sha256_thumbprint: issued.sha256_thumbprint,
+  not_after: issued.not_after,
+  revoked: false,
+});
+
 export interface ClientServiceDeps {
   config: Config;
+  clientCa: ClientCa;
   clientStore: ClientStore;
   tokenStore: TokenStore;
   audit: AuditService;
@@ -91,7 +108,21 @@ export interface ClientServiceDeps {
 }
 
 export function createClientService(deps: ClientServiceDeps) {
-  const { config, clientStore, tokenStore, audit } = deps;
+  const { config, clientStore, tokenStore, audit, clientCa } = deps;
+
+  async function auditCertificate(principal: Principal, clientId: string, issued: IssuedCertificate) {
+    await audit.record(
+      principal.accountId,
+      principal.actor,
+      'client.certificate.issue',
+      `client:${clientId}`,
+      {
+        serial: issued.serial,
+        sha256_thumbprint: issued.sha256_thumbprint,
+        not_after: issued.not_after,
+      },
+    );
+  }
 
   /** A client of the caller's account, or 404 — another account's client does not exist for it. */
   async function ownClient(principal: Principal, clientId: string): Promise<ClientRecord> {
@@ -224,7 +255,7 @@ export function createClientService(deps: ClientServiceDeps) {
     async register(
       principal: Principal,
       input: CreateClientInput,
-    ): Promise<{ client: ClientRecord; secret: string | null }> {
+    ): Promise<{ client: ClientRecord; secret: string | null; certificate: IssuedCertificate | null }> {
       const account = await clientStore.getAccount(principal.accountId);
       if (!account) throw notFound('no such account');
       const cap = account.max_clients ?? config.maxClientsPerAccount;
@@ -241,6 +272,13 @@ export function createClientService(deps: ClientServiceDeps) {
         scope: input.scope ?? '',
       });
       await validate(client);
+      if (input.issue_certificate && !usesIssuedCertificates(client)) {
+        throw metadataError(
+          'issue_certificate is for tls_client_auth clients and clients with certificate-bound tokens',
+        );
+      }
+      const certificate = input.issue_certificate ? await clientCa.issue(client.client_id) : null;
+      if (certificate) client.certificates = [certificateRecord(certificate)];
       if (secret !== null) client.secret_hash = await hashSecret(secret);
       await store(client);
       // Creates racing on several nodes may all pass the check above; recounting after the
@@ -260,7 +298,8 @@ export function createClientService(deps: ClientServiceDeps) {
           scope: client.scope,
         },
       );
-      return { client, secret };
+      if (certificate) await auditCertificate(principal, client.client_id, certificate);
+      return { client, secret, certificate };
     },
 
     async list(
@@ -344,6 +383,65 @@ export function createClientService(deps: ClientServiceDeps) {
         secret_version: updated.secret_version,
       });
       return secret;
+    },
+
+    /**
+     * `POST /clients/{id}/certificate`: a new key pair and certificate from the client CA. Earlier
+     * certificates stay valid until they expire or are revoked, so renewal overlaps. Expired
+     * entries are dropped, and the oldest revoked ones when the client is at the cap.
+     */
+    async issueCertificate(principal: Principal, clientId: string): Promise<IssuedCertificate> {
+      const current = await ownClient(principal, clientId);
+      if (!usesIssuedCertificates(current)) {
+        throw invalidRequest(
+          `a ${current.token_endpoint_auth_method} client without certificate-bound tokens does not use Tessera-issued certificates`,
+        );
+      }
+      const now = new Date().toISOString();
+      const expired = current.certificates.filter((cert) => cert.not_after <= now);
+      const held = current.certificates.filter((cert) => cert.not_after > now);
+      const revoked = held.filter((cert) => cert.revoked);
+      const makingRoom = revoked.slice(0, Math.max(0, held.length - MAX_CERTIFICATES + 1));
+      if (held.length - makingRoom.length >= MAX_CERTIFICATES) {
+        throw new AppError(
+          409,
+          'limit_exceeded',
+          `a client holds at most ${MAX_CERTIFICATES} unexpired certificates; revoke one first`,
+        );
+      }
+      const dropped = [...expired, ...makingRoom].map((cert) => cert.serial);
+      if (dropped.length) await clientStore.removeCertificates(clientId, dropped);
+      const issued = await clientCa.issue(clientId);
+      if (!(await clientStore.addCertificate(clientId, certificateRecord(issued), now))) {
+        throw notFound('no such client');
+      }
+      await auditCertificate(principal, clientId, issued);
+      return issued;
+    },
+
+    /** `DELETE /clients/{id}/certificate/{serial}`: from now on that certificate authenticates nothing. */
+    async revokeCertificate(principal: Principal, clientId: string, serial: string): Promise<void> {
+      const current = await ownClient(principal, clientId);
+      const cert = current.certificates.find((c) => c.serial === serial.toLowerCase());
+      if (!cert) throw notFound('no such certificate');
+      if (cert.revoked) return;
+      if (!(await clientStore.revokeCertificate(clientId, cert.serial, new Date().toISOString()))) {
+        throw notFound('no such certificate');
+      }
+      await audit.record(
+        principal.accountId,
+        principal.actor,
+        'client.certificate.revoke',
+        `client:${clientId}`,
+        {
+          serial: cert.serial,
+        },
+      );
+    },
+
+    /** The client CA's certificate (PEM): public. */
+    caCertificate(): string {
+      return clientCa.certPem;
     },
 
     /** `DELETE /clients/{id}`: the client is gone, then every token, code and grant it holds. */

@@ -3,6 +3,9 @@ import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
 import { verifySecret } from '../crypto/secrets.js';
 import type { PrivateJwks } from '../crypto/keys.js';
+import { subjectDn, thumbprint } from '../pki/certificates.js';
+import type { ClientCa } from '../pki/pki.js';
+import { requestCertificate, type CertificateSource } from '../pki/request-certificate.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { ClientStore } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
@@ -15,6 +18,10 @@ export interface ProviderDeps {
   tokenStore: TokenStore;
   jwks: PrivateJwks;
   cookieKeys: string[];
+  clientCa: ClientCa;
+  certificateSource: CertificateSource;
+  /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */
+  mtlsBaseUrl: string | undefined;
 }
 
 /** The contract's endpoint paths (section 3), relative to the issuer. */
@@ -70,7 +77,8 @@ function answering503<T extends object>(adapter: T): T {
  * secret checks, per-client token lifetimes and the client-credentials scope rules.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, clientStore, tokenStore } = deps;
+  const { config, clientStore, tokenStore, clientCa, certificateSource } = deps;
+  const clientCertificate = (ctx: KoaContextWithOIDC) => requestCertificate(ctx, certificateSource);
 
   const clientAdapter = {
     async find(id: string) {
@@ -110,7 +118,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: [...config.scopes],
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+      'none',
+    ],
     pkce: { required: () => true },
     claims: {
       openid: ['sub'],
@@ -142,6 +157,24 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
       clientCredentials: { enabled: true },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: clientCertificate,
+        // tls_client_auth: signed by the client CA, within its validity, and one of the client's
+        // own unrevoked certificates.
+        certificateAuthorized(ctx: KoaContextWithOIDC) {
+          const cert = clientCertificate(ctx);
+          const own = ctx.oidc.client?.['certificate_thumbprints'];
+          return !!cert && clientCa.signed(cert) && Array.isArray(own) && own.includes(thumbprint(cert));
+        },
+        certificateSubjectMatches(ctx: KoaContextWithOIDC, property: string, expected: string) {
+          const cert = clientCertificate(ctx);
+          return property === 'tls_client_auth_subject_dn' && !!cert && subjectDn(cert) === expected;
+        },
+      },
       resourceIndicators: { enabled: false },
       userinfo: { enabled: true },
     },
@@ -165,6 +198,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: 14 * 24 * 3600,
       Grant: 14 * 24 * 3600,
     },
+    // RFC 8705 section 5: oidc-provider does not advertise the mTLS endpoints itself.
+    discovery: deps.mtlsBaseUrl
+      ? {
+          mtls_endpoint_aliases: {
+            token_endpoint: `${deps.mtlsBaseUrl}${ROUTES.token}`,
+            introspection_endpoint: `${deps.mtlsBaseUrl}${ROUTES.introspection}`,
+            revocation_endpoint: `${deps.mtlsBaseUrl}${ROUTES.revocation}`,
+            userinfo_endpoint: `${deps.mtlsBaseUrl}${ROUTES.userinfo}`,
+          },
+        }
+      : {},
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },

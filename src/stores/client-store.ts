@@ -109,6 +109,19 @@ export interface ClientStore {
   /** Sets `last_used_at` only when it moves forward; never touches `updated_at`. */
   touchClient(clientId: string, at: string): Promise<void>;
   deleteClient(clientId: string): Promise<boolean>;
+  /** Appends an issued certificate and sets `updated_at`; null when the client does not exist. */
+  addCertificate(
+    clientId: string,
+    certificate: CertificateRecord,
+    updatedAt: string,
+  ): Promise<ClientRecord | null>;
+  /**
+   * Marks the certificate with `serial` revoked and sets `updated_at`; null when the client or
+   * the certificate does not exist.
+   */
+  revokeCertificate(clientId: string, serial: string, updatedAt: string): Promise<ClientRecord | null>;
+  /** Drops the certificates with these serials from the client (expired or revoked ones). */
+  removeCertificates(clientId: string, serials: string[]): Promise<void>;
 
   /** Inserts an account; `StoreConflictError('account_id')` when the id exists. */
   createAccount(account: AccountRecord): Promise<void>;

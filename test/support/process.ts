@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
+
+/**
+ * Where test instances keep their generated client CA and server certificate: one folder for
+ * the whole run, so the keys are made once (the folder's own rules make sharing it safe).
+ */
+export const TEST_CERTS_DIR = path.join(tmpdir(), 'tessera-test-certs');
 
 /** A port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -37,7 +44,13 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_000): Promise<TesseraProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', MTLS_PORT: '0', ...env, PORT: port },
+    env: {
+      PATH: process.env.PATH ?? '',
+      MTLS_PORT: '0',
+      TESSERA_CERTS_DIR: TEST_CERTS_DIR,
+      ...env,
+      PORT: port,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

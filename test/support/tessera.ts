@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +9,7 @@ import { createContainer, type Container, type Stores } from '../../src/containe
 import type { NewClient } from '../../src/clients/client-service.js';
 import { createLogger } from '../../src/logger.js';
 import type { Credentials } from './oauth.js';
+import { TEST_CERTS_DIR } from './process.js';
 
 /** A temporary data directory, removed by the returned function. */
 export function tempDir(prefix = 'tessera-test-'): { dir: string; remove: () => void } {
@@ -17,6 +19,8 @@ export function tempDir(prefix = 'tessera-test-'): { dir: string; remove: () => 
 
 export interface RunningTessera {
   url: string;
+  /** `https://127.0.0.1:<port>` of the mTLS listener, when started with `mtls: true`. */
+  mtlsUrl: string | undefined;
   container: Container;
   /** Every log line written so far, raw. */
   logs: string[];
@@ -32,6 +36,8 @@ export async function startTessera(
     env?: Record<string, string>;
     dataDir?: string;
     stores?: (dataDir: string) => Stores | Promise<Stores>;
+    /** Also start the mTLS listener (on a free port). */
+    mtls?: boolean;
   } = {},
 ): Promise<RunningTessera> {
   const ownDir = options.dataDir ? undefined : tempDir();
@@ -40,10 +46,20 @@ export async function startTessera(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
+  // The TLS context comes from the container, which needs the real port first.
+  let mtlsServer: HttpsServer | undefined;
+  let mtlsPort = 0;
+  if (options.mtls) {
+    mtlsServer = createHttpsServer({ requestCert: true, rejectUnauthorized: false });
+    await new Promise<void>((resolve) => mtlsServer!.listen(0, '127.0.0.1', resolve));
+    mtlsPort = (mtlsServer.address() as { port: number }).port;
+  }
   const config = loadConfig({
     TESSERA_ADMIN_CLIENT_SECRET: 'test-admin-secret-that-is-long-enough-0123456789',
     TESSERA_ADMIN_PASSWORD: 'test-admin-password',
+    TESSERA_CERTS_DIR: TEST_CERTS_DIR,
     ...options.env,
+    MTLS_PORT: String(mtlsPort),
     PORT: String(port),
     ISSUER: url,
     TESSERA_DATA_DIR: dataDir,
@@ -58,14 +74,23 @@ export async function startTessera(
   });
   const logger = createLogger('info', sink);
   const container = await createContainer(config, logger, await options.stores?.(dataDir));
-  server.on('request', container.app.callback());
+  const callback = container.app.callback();
+  server.on('request', callback);
+  if (mtlsServer) {
+    mtlsServer.setSecureContext(container.mtlsServerOptions!);
+    mtlsServer.on('request', callback);
+  }
   return {
     url,
+    mtlsUrl: mtlsServer ? `https://127.0.0.1:${mtlsPort}` : undefined,
     container,
     logs,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const listener of [server, mtlsServer]) {
+        if (!listener) continue;
+        listener.closeAllConnections();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      }
       await container.close();
       ownDir?.remove();
     },
