@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
 import { requestLog } from './http/request-log.js';
+import type { CertificateSource } from './pki/request-certificate.js';
+import { missingCertificateIsInvalidClient } from './provider/create-provider.js';
 
 export interface AppDeps {
   provider: Provider;
@@ -11,6 +13,8 @@ export interface AppDeps {
   stores: Pingable[];
   /** The admin API router (contract section 5). */
   admin: Router;
+  /** Where client certificates come from (TLS handshake or trusted proxy header). */
+  certificateSource: CertificateSource;
   /** Login and consent pages. */
   interactions: Router;
 }
@@ -32,6 +36,7 @@ export function createApp(deps: AppDeps): Provider {
   });
 
   provider.use(errorHandler(logger));
+  provider.use(missingCertificateIsInvalidClient(deps.certificateSource));
   const health = healthRoutes(deps.stores);
   provider.use(health.routes());
   provider.use(deps.interactions.routes());

@@ -139,6 +139,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
+      certificateSource,
       interactions: interactionRoutes({ provider, clientStore, tokenStore, csrfKey: cookieKeys[0]! }),
       admin: adminRoutes({
         provider,

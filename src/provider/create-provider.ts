@@ -1,4 +1,5 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
 import { verifySecret } from '../crypto/secrets.js';
@@ -70,6 +71,27 @@ function answering503<T extends object>(adapter: T): T {
       };
     },
   });
+}
+
+/**
+ * A client whose tokens are bound to its certificate must present one at the token endpoint.
+ * oidc-provider answers its absence with `400 invalid_grant`; the contract (section 6) wants
+ * `401 invalid_client` where a certificate is needed and none came, whichever grant was used.
+ */
+export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
+  return async function missingCertificate(ctx, next) {
+    await next();
+    if (ctx.path !== ROUTES.token || ctx.status !== 400) return;
+    const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+    if (
+      client?.tlsClientCertificateBoundAccessTokens &&
+      (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
+      !requestCertificate(ctx, source)
+    ) {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+    }
+  };
 }
 
 /**

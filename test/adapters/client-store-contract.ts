@@ -183,6 +183,44 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.equal(found!.updated_at, client.updated_at);
     });
 
+    it('adds, revokes and removes certificates without losing concurrent additions', async () => {
+      const client = clientRecord({ token_endpoint_auth_method: 'tls_client_auth', secret_hash: null });
+      await store.createClient(client);
+      const cert = (serial: string) => ({
+        serial,
+        sha256_thumbprint: `thumb-${serial}`,
+        not_after: '2027-01-01T00:00:00.000Z',
+        revoked: false,
+      });
+      // Added at once: each is an atomic append, none overwrites another.
+      await Promise.all(
+        ['a1', 'b2', 'c3', 'd4'].map((s) => store.addCertificate(client.client_id, cert(s), tick())),
+      );
+      const added = await store.getClient(client.client_id);
+      assert.deepEqual(added!.certificates.map((c) => c.serial).sort(), ['a1', 'b2', 'c3', 'd4']);
+      assert.ok(added!.updated_at > client.updated_at);
+
+      const at = tick();
+      const revoked = await store.revokeCertificate(client.client_id, 'b2', at);
+      assert.equal(revoked!.updated_at, at);
+      assert.deepEqual(
+        revoked!.certificates.find((c) => c.serial === 'b2'),
+        { ...cert('b2'), revoked: true },
+      );
+      assert.equal(revoked!.certificates.filter((c) => c.revoked).length, 1, 'only that one');
+      assert.equal(await store.revokeCertificate(client.client_id, 'zz', tick()), null);
+      assert.equal(await store.revokeCertificate('no-such-client', 'a1', tick()), null);
+      assert.equal(await store.addCertificate('no-such-client', cert('e5'), tick()), null);
+
+      await store.removeCertificates(client.client_id, ['a1', 'c3', 'zz']);
+      const left = await store.getClient(client.client_id);
+      assert.deepEqual(
+        [...left!.certificates].sort((x, y) => x.serial.localeCompare(y.serial)),
+        [{ ...cert('b2'), revoked: true }, cert('d4')],
+      );
+      assert.equal(left!.client_name, client.client_name, 'the rest of the record is untouched');
+    });
+
     it('deletes a client once', async () => {
       const client = clientRecord();
       await store.createClient(client);

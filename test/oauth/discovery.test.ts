@@ -53,10 +53,35 @@ describe('metadata and keys', () => {
       'orders:write',
     ]);
     const methods = body.token_endpoint_auth_methods_supported as string[];
-    for (const method of ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']) {
-      assert.ok(methods.includes(method), method);
-    }
+    assert.deepEqual(methods, [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+      'none',
+    ]);
     assert.ok(!methods.includes('client_secret_jwt'), 'hashed secrets cannot back client_secret_jwt');
+    assert.equal(body.tls_client_certificate_bound_access_tokens, true);
+    assert.equal(body.mtls_endpoint_aliases, undefined, 'no aliases while the mTLS listener is off');
+  });
+
+  it('names the mTLS endpoint aliases on the issuer host and the mTLS port', async () => {
+    const withMtls = await startTessera({ mtls: true });
+    try {
+      const body = (await (
+        await fetch(`${withMtls.url}/.well-known/oauth-authorization-server`)
+      ).json()) as Record<string, unknown>;
+      const port = new URL(withMtls.mtlsUrl!).port;
+      assert.deepEqual(body.mtls_endpoint_aliases, {
+        token_endpoint: `https://127.0.0.1:${port}/oauth/token`,
+        introspection_endpoint: `https://127.0.0.1:${port}/oauth/introspect`,
+        revocation_endpoint: `https://127.0.0.1:${port}/oauth/revoke`,
+        userinfo_endpoint: `https://127.0.0.1:${port}/oauth/userinfo`,
+      });
+    } finally {
+      await withMtls.close();
+    }
   });
 
   it('publishes public signing keys only', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -14,6 +15,7 @@ describe('configuration', () => {
     assert.equal(config.mtlsPort, 3443);
     assert.equal(config.issuer, 'http://localhost:3000');
     assert.equal(config.dataDir, path.resolve('data'));
+    assert.equal(config.certsDir, path.resolve('certs'));
     assert.equal(config.accessTokenTtl, 3600);
     assert.equal(config.maxAccessTokenTtl, 86400);
     assert.equal(config.maxClientsPerAccount, 100);
@@ -93,6 +95,7 @@ describe('configuration', () => {
         PATH: process.env.PATH ?? '',
         PORT: String(await freePort()),
         TESSERA_DATA_DIR: data.dir,
+        TESSERA_CERTS_DIR: path.join(data.dir, 'certs'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,5 +124,39 @@ describe('configuration', () => {
     assert.equal(run.code, 1);
     assert.equal(run.lines.length, 1);
     assert.match(run.lines[0]!, /^tessera: invalid setting REDIS_URL: cannot connect to Redis \(/);
+  });
+
+  it('stops with one line when the mTLS key does not belong to the certificate', async () => {
+    const files = tempDir();
+    try {
+      for (const name of ['one', 'two']) {
+        await promisify(execFile)('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${name}`,
+          '-keyout',
+          path.join(files.dir, `${name}.key`),
+          '-out',
+          path.join(files.dir, `${name}.crt`),
+        ]);
+      }
+      const run = await runMain({
+        MTLS_PORT: String(await freePort()),
+        TESSERA_TLS_CERT: path.join(files.dir, 'one.crt'),
+        TESSERA_TLS_KEY: path.join(files.dir, 'two.key'),
+      });
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.lines, [
+        'tessera: invalid setting TESSERA_TLS_KEY: is not the key of TESSERA_TLS_CERT',
+      ]);
+    } finally {
+      files.remove();
+    }
   });
 });
