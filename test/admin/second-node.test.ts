@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
 import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, spawnTessera, TEST_CERTS_DIR, type TesseraProcess } from '../support/process.js';
 import { testMongo, type TestMongo } from '../support/mongo.js';
 import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { tempDir } from '../support/tessera.js';
+import { identityOf, send } from '../support/tls.js';
 
 // This file's own Redis database, emptied of Tessera's keys afterwards.
 const REDIS_URL = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/6`;
@@ -21,6 +24,9 @@ describe('admin changes on one node, seen by another on the same stores', () => 
   let a: TesseraProcess;
   let b: TesseraProcess;
   let adminToken: string;
+  // Each node has its own mTLS port; both share the client CA (the same TESSERA_CERTS_DIR).
+  let mtlsA: string;
+  let mtlsB: string;
 
   before(async () => {
     mongo = await testMongo('second_node');
@@ -30,8 +36,11 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       MONGODB_URI: mongo.uri,
       TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
     };
-    a = await spawnTessera(env);
-    b = await spawnTessera(env);
+    const [portA, portB] = [await freePort(), await freePort()];
+    a = await spawnTessera({ ...env, MTLS_PORT: String(portA) });
+    b = await spawnTessera({ ...env, MTLS_PORT: String(portB) });
+    mtlsA = `https://localhost:${portA}`;
+    mtlsB = `https://localhost:${portB}`;
     adminToken = await tokenFor(a.url, admin);
     used.push(adminToken);
   });
@@ -93,6 +102,42 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
     assert.equal((await clientCredentials(b.url, creds)).status, 401);
     assert.equal((await api(b.url, adminToken, 'GET', `/clients/${creds.clientId}`)).status, 404);
+  });
+
+  it('accepts a certificate issued on one node at the other, and refuses it there once revoked', async () => {
+    const created = await api(a.url, adminToken, 'POST', '/clients', {
+      client_name: 'certificate elsewhere',
+      token_endpoint_auth_method: 'tls_client_auth',
+      scope: 'api:read',
+      issue_certificate: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const clientId = String((created.body.client as { client_id: string }).client_id);
+    const certificate = created.body.certificate as Record<string, unknown>;
+    used.push(String(certificate.private_key_pem).split('\n')[1]!);
+    const ca = readFileSync(path.join(TEST_CERTS_DIR, 'server/cert.pem'), 'utf8');
+    const token = (base: string) =>
+      send(`${base}/oauth/token`, {
+        form: { grant_type: 'client_credentials', client_id: clientId },
+        identity: identityOf(certificate),
+        ca,
+      });
+    const onB = await token(mtlsB);
+    assert.equal(onB.status, 200, JSON.stringify(onB.body));
+    used.push(String(onB.body.access_token));
+
+    const revoked = await api(
+      a.url,
+      adminToken,
+      'DELETE',
+      `/clients/${clientId}/certificate/${String(certificate.serial)}`,
+    );
+    assert.equal(revoked.status, 204);
+    for (const base of [mtlsB, mtlsA]) {
+      const refused = await token(base);
+      assert.equal(refused.status, 401, base);
+      assert.equal(refused.body.error, 'invalid_client');
+    }
   });
 
   it('never logged a secret or token it handled, on either node', async () => {
