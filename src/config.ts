@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** Scopes every deployment has; `TESSERA_SCOPES` adds to them. */
@@ -44,6 +45,8 @@ export interface Config {
   readonly mtlsProxyHeader: string | undefined;
   readonly trustedProxies: BlockList;
   readonly logLevel: LogLevel;
+  /** Processes serving requests (`TESSERA_WORKERS`; `auto` = one per core). */
+  readonly workers: number;
 }
 
 /** Thrown for a bad setting; its message is the one line printed before exiting. */
@@ -245,6 +248,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const workersRaw = read(env, 'TESSERA_WORKERS') ?? '1';
+  const workers =
+    workersRaw.toLowerCase() === 'auto' ? availableParallelism() : integer(env, 'TESSERA_WORKERS', 1, 1, 64);
+
   return Object.freeze({
     port,
     mtlsPort,
@@ -267,5 +274,6 @@ export function loadConfig(env: Env = process.env): Config {
     mtlsProxyHeader,
     trustedProxies,
     logLevel: logLevel as LogLevel,
+    workers,
   });
 }

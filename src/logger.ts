@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
@@ -35,7 +36,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(
     {
       level,
-      base: { service: 'tessera' },
+      // Under TESSERA_WORKERS, every line says which worker wrote it.
+      base: cluster.worker ? { service: 'tessera', worker: cluster.worker.id } : { service: 'tessera' },
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Logger } from 'pino';
 import { formatGeneratedCredentials } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createContainer } from './container.js';
+import { createContainer, type Container } from './container.js';
 import { createLogger } from './logger.js';
 
 function fail(line: string): never {
@@ -20,16 +22,9 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(`invalid setting ${error.message}`);
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
-  let container;
+/** Builds the container (bootstrap, keys, certificates) and tells the operator what it generated. */
+async function prepare(config: Config, logger: Logger): Promise<Container> {
+  let container: Container;
   try {
     container = await createContainer(config, logger);
   } catch (error) {
@@ -48,6 +43,63 @@ async function main(): Promise<void> {
       );
     }
   }
+  return container;
+}
+
+/**
+ * `TESSERA_WORKERS` > 1: this process prepares everything once (so the bootstrap prints once and
+ * nothing is generated twice), then runs that many workers on the same ports, restarts a worker
+ * that dies after it was serving, and stops them all gracefully on SIGTERM.
+ */
+async function supervise(config: Config, logger: Logger): Promise<void> {
+  await (await prepare(config, logger)).close();
+  let stopping = false;
+  const serving = new Set<number>();
+  const start = () => {
+    const worker = cluster.fork();
+    worker.on('listening', () => serving.add(worker.id));
+    worker.on('exit', (code, signal) => {
+      const wasServing = serving.delete(worker.id);
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit();
+        return;
+      }
+      if (!wasServing) {
+        // It never got to serve (a port in use, a store gone): restarting would only loop.
+        logger.error({ worker: worker.id, code, signal }, 'worker failed to start; stopping');
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+        process.exitCode = 1;
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit();
+        return;
+      }
+      logger.error({ worker: worker.id, code, signal }, 'worker died; starting another');
+      setTimeout(start, 1000).unref();
+    });
+  };
+  for (let i = 0; i < config.workers; i += 1) start();
+  logger.info({ workers: config.workers }, 'supervising workers');
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`invalid setting ${error.message}`);
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary && config.workers > 1) return supervise(config, logger);
+  const container = await prepare(config, logger);
 
   const callback = container.app.callback();
   const server = createServer(callback);

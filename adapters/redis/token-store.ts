@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
@@ -145,6 +146,12 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
     resetCounter: (key) =>
       guarded(async () => {
         await client.unlink(`counter:${key}`);
+      }),
+    readEpoch: (name) => guarded(async () => (await client.get(`epoch:${name}`)) ?? ''),
+    bumpEpoch: (name) =>
+      guarded(async () => {
+        // A random mark, not a counter: after a Redis data loss no old mark can come back.
+        await client.set(`epoch:${name}`, randomUUID());
       }),
     async ping() {
       await guarded(() => client.ping());

@@ -60,6 +60,11 @@ CREATE INDEX IF NOT EXISTS tokens_grant ON tokens (grant_id) WHERE grant_id IS N
 CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id) WHERE client_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tokens_uid ON tokens (model, uid) WHERE uid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tokens_user_code ON tokens (model, user_code) WHERE user_code IS NOT NULL;
+CREATE TABLE IF NOT EXISTS epochs (
+  name  TEXT PRIMARY KEY,
+  mark  TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS counters (
   key        TEXT PRIMARY KEY,
   count      INTEGER NOT NULL,

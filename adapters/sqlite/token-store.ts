@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -55,6 +56,10 @@ export function createSqliteTokenStore(
      RETURNING count`,
   );
   const readCount = db.prepare('SELECT count FROM counters WHERE key = ? AND expires_at > ?');
+  const readMark = db.prepare('SELECT mark FROM epochs WHERE name = ?').pluck();
+  const writeMark = db.prepare(
+    'INSERT INTO epochs (name, mark) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET mark = excluded.mark',
+  );
 
   const toPayload = (row: unknown): TokenPayload | undefined => {
     if (!row) return undefined;
@@ -126,6 +131,12 @@ export function createSqliteTokenStore(
     },
     async resetCounter(key) {
       db.prepare('DELETE FROM counters WHERE key = ?').run(key);
+    },
+    async readEpoch(name) {
+      return (readMark.get(name) as string | undefined) ?? '';
+    },
+    async bumpEpoch(name) {
+      writeMark.run(name, randomUUID());
     },
     async ping() {
       db.prepare('SELECT 1').get();

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
+import type { ClientCache } from './client-cache.js';
 import type { CertificateRecord, ClientRecord, ClientStore, Page } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
@@ -100,6 +101,8 @@ const certificateRecord = (issued: IssuedCertificate): CertificateRecord => ({
 export interface ClientServiceDeps {
   config: Config;
   clientCa: ClientCa;
+  /** Runs a write that changes how a client of the account authenticates, on every node at once. */
+  change: ClientCache['change'];
   clientStore: ClientStore;
   tokenStore: TokenStore;
   audit: AuditService;
@@ -108,7 +111,7 @@ export interface ClientServiceDeps {
 }
 
 export function createClientService(deps: ClientServiceDeps) {
-  const { config, clientStore, tokenStore, audit, clientCa } = deps;
+  const { config, clientStore, tokenStore, audit, clientCa, change } = deps;
 
   async function auditCertificate(principal: Principal, clientId: string, issued: IssuedCertificate) {
     await audit.record(
@@ -341,10 +344,12 @@ export function createClientService(deps: ClientServiceDeps) {
       await validate(candidate);
       let updated: ClientRecord | null;
       try {
-        updated = await clientStore.updateClient(clientId, {
-          ...definedOnly(patch),
-          updated_at: candidate.updated_at,
-        });
+        updated = await change(principal.accountId, () =>
+          clientStore.updateClient(clientId, {
+            ...definedOnly(patch),
+            updated_at: candidate.updated_at,
+          }),
+        );
       } catch (error) {
         if (error instanceof StoreConflictError)
           throw new AppError(409, 'conflict', 'a client with this client_name exists in the account');
@@ -373,11 +378,14 @@ export function createClientService(deps: ClientServiceDeps) {
         throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secret to rotate`);
       }
       const secret = generateSecret();
-      const updated = await clientStore.updateClient(clientId, {
-        secret_hash: await hashSecret(secret),
-        secret_version: current.secret_version + 1,
-        updated_at: new Date().toISOString(),
-      });
+      const secretHash = await hashSecret(secret);
+      const updated = await change(principal.accountId, () =>
+        clientStore.updateClient(clientId, {
+          secret_hash: secretHash,
+          secret_version: current.secret_version + 1,
+          updated_at: new Date().toISOString(),
+        }),
+      );
       if (!updated) throw notFound('no such client');
       await audit.record(principal.accountId, principal.actor, 'client.secret.rotate', `client:${clientId}`, {
         secret_version: updated.secret_version,
@@ -412,7 +420,10 @@ export function createClientService(deps: ClientServiceDeps) {
       const dropped = [...expired, ...makingRoom].map((cert) => cert.serial);
       if (dropped.length) await clientStore.removeCertificates(clientId, dropped);
       const issued = await clientCa.issue(clientId);
-      if (!(await clientStore.addCertificate(clientId, certificateRecord(issued), now))) {
+      const added = await change(principal.accountId, () =>
+        clientStore.addCertificate(clientId, certificateRecord(issued), now),
+      );
+      if (!added) {
         throw notFound('no such client');
       }
       await auditCertificate(principal, clientId, issued);
@@ -425,7 +436,10 @@ export function createClientService(deps: ClientServiceDeps) {
       const cert = current.certificates.find((c) => c.serial === serial.toLowerCase());
       if (!cert) throw notFound('no such certificate');
       if (cert.revoked) return;
-      if (!(await clientStore.revokeCertificate(clientId, cert.serial, new Date().toISOString()))) {
+      const revoked = await change(principal.accountId, () =>
+        clientStore.revokeCertificate(clientId, cert.serial, new Date().toISOString()),
+      );
+      if (!revoked) {
         throw notFound('no such certificate');
       }
       await audit.record(
@@ -447,7 +461,9 @@ export function createClientService(deps: ClientServiceDeps) {
     /** `DELETE /clients/{id}`: the client is gone, then every token, code and grant it holds. */
     async remove(principal: Principal, clientId: string): Promise<void> {
       const current = await ownClient(principal, clientId);
-      if (!(await clientStore.deleteClient(clientId))) throw notFound('no such client');
+      if (!(await change(principal.accountId, () => clientStore.deleteClient(clientId)))) {
+        throw notFound('no such client');
+      }
       await tokenStore.revokeByClientId(clientId);
       await audit.record(principal.accountId, principal.actor, 'client.delete', `client:${clientId}`, {
         client_name: current.client_name,

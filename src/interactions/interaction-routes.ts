@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { verifySecret } from '../crypto/secrets.js';
+import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
 import type { ClientStore } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 
@@ -27,6 +27,8 @@ export interface InteractionDeps {
   csrfKey: string;
   /** Where failed sign-ins are counted, shared by every node. */
   tokenStore: TokenStore;
+  /** Password checks, within the process's argon2 limits. */
+  secrets: SecretChecker;
 }
 
 /** Failed sign-ins allowed per window before the form answers 429. */
@@ -166,8 +168,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const user =
       client && username ? await clientStore.findUserByUsername(client.account_id, username) : null;
     // Same answer for an unknown user, a wrong password and a disabled user: no enumeration.
-    const ok =
-      user && !user.disabled && password.length > 0 && (await verifySecret(user.password_hash, password));
+    let ok: boolean;
+    try {
+      ok =
+        !!user &&
+        !user.disabled &&
+        password.length > 0 &&
+        (await deps.secrets.checkPassword(user.id, user.password_hash, password));
+    } catch (error) {
+      if (!(error instanceof SecretChecksBusyError)) throw error;
+      ctx.set('retry-after', '1');
+      return loginPage(503, 'The server is busy. Try again in a moment.');
+    }
     if (!ok) {
       await Promise.all(
         throttleKeys.map((key) => deps.tokenStore.incrementCounter(key, LOGIN_LIMITS.windowSeconds)),
@@ -175,7 +187,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return loginPage(401, 'Invalid username or password.');
     }
     await deps.tokenStore.resetCounter(throttleKeys[0]);
-    await finish(ctx, { login: { accountId: user.id } }, false);
+    await finish(ctx, { login: { accountId: user!.id } }, false);
   });
 
   router.post('/:uid/confirm', async (ctx) => {

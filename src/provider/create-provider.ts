@@ -1,8 +1,9 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
-import { EXTRA_CLIENT_PROPERTIES, toProviderMetadata } from '../clients/client-model.js';
-import { verifySecret } from '../crypto/secrets.js';
+import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
+import type { ClientCache } from '../clients/client-cache.js';
+import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
 import type { PrivateJwks } from '../crypto/keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
 import type { ClientCa } from '../pki/pki.js';
@@ -21,6 +22,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   clientCa: ClientCa;
   certificateSource: CertificateSource;
+  clientCache: ClientCache;
+  secrets: SecretChecker;
   /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */
   mtlsBaseUrl: string | undefined;
 }
@@ -53,6 +56,17 @@ function temporarilyUnavailable(cause: StoreUnavailableError): Error {
     status: 503,
     error: 'temporarily_unavailable',
     error_description: `${cause.store} is unavailable; retry shortly`,
+  });
+}
+
+/** 503 while too many secret checks are running or waiting; the client retries shortly. */
+function busy(): Error {
+  return Object.assign(new Error('temporarily_unavailable'), {
+    expose: true,
+    statusCode: 503,
+    status: 503,
+    error: 'temporarily_unavailable',
+    error_description: 'too many client authentications in progress; retry shortly',
   });
 }
 
@@ -103,17 +117,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const clientCertificate = (ctx: KoaContextWithOIDC) => requestCertificate(ctx, certificateSource);
 
   const clientAdapter = {
-    async find(id: string) {
-      const record = await clientStore.getClient(id);
-      if (!record) return undefined;
-      // A client acting as a service user fails with it: missing or disabled means invalid_client,
-      // and its live tokens introspect inactive.
-      if (record.service_user_id !== null) {
-        const user = await clientStore.getUser(record.service_user_id);
-        if (!user || user.disabled || user.account_id !== record.account_id) return undefined;
-      }
-      return toProviderMetadata(record);
-    },
+    find: (id: string) => deps.clientCache.metadata(id),
     async upsert() {
       throw new Error('clients are managed through the admin API');
     },
@@ -281,8 +285,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
 
   // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
-  provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
-    return verifySecret(String(this.clientSecret ?? ''), presented);
+  provider.Client.prototype.compareClientSecret = async function compareHashedSecret(presented: string) {
+    try {
+      return await deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented);
+    } catch (error) {
+      if (error instanceof SecretChecksBusyError) throw busy();
+      throw error;
+    }
   };
 
   registerClientCredentialsGrant(provider);

@@ -48,6 +48,15 @@ export interface TokenStore {
   /** The counter's current value (0 when it does not exist or its window passed). */
   readCounter(key: string): Promise<number>;
   resetCounter(key: string): Promise<void>;
+  /**
+   * The current mark of the epoch `name` ('' when it was never moved). Processes that cache
+   * something remember the mark they loaded it under and treat the entry as stale once the mark
+   * differs; shared by every process on the store, so a change on one node is seen by the next
+   * request on any other.
+   */
+  readEpoch(name: string): Promise<string>;
+  /** Moves the epoch `name` to a new mark no one has seen before. */
+  bumpEpoch(name: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import type { Principal } from '../admin/admin-auth.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
+import type { ClientCache } from '../clients/client-cache.js';
 import type { ClientStore, Page, UserRecord } from '../stores/client-store.js';
 
 export interface NewUser {
@@ -55,8 +56,13 @@ export function userView(user: UserRecord) {
   };
 }
 
-export function createUserService(deps: { clientStore: ClientStore; audit?: AuditService }) {
-  const { clientStore } = deps;
+export function createUserService(deps: {
+  clientStore: ClientStore;
+  audit?: AuditService;
+  /** Runs a write that may change how clients of the account authenticate (service users). */
+  change: ClientCache['change'];
+}) {
+  const { clientStore, change } = deps;
 
   async function ownUser(principal: Principal, userId: string): Promise<UserRecord> {
     const user = await clientStore.getUser(userId);
@@ -119,11 +125,14 @@ export function createUserService(deps: { clientStore: ClientStore; audit?: Audi
     async update(principal: Principal, userId: string, patch: z.infer<typeof patchUserSchema>) {
       await ownUser(principal, userId);
       const { password, ...rest } = patch;
-      const updated = await clientStore.updateUser(userId, {
-        ...rest,
-        ...(password === undefined ? {} : { password_hash: await hashSecret(password) }),
-        updated_at: new Date().toISOString(),
-      });
+      const passwordHash = password === undefined ? undefined : await hashSecret(password);
+      const updated = await change(principal.accountId, () =>
+        clientStore.updateUser(userId, {
+          ...rest,
+          ...(passwordHash === undefined ? {} : { password_hash: passwordHash }),
+          updated_at: new Date().toISOString(),
+        }),
+      );
       if (!updated) throw notFound('no such user');
       // Field names only: a password never reaches the audit log.
       const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined);
@@ -135,7 +144,9 @@ export function createUserService(deps: { clientStore: ClientStore; audit?: Audi
 
     async remove(principal: Principal, userId: string): Promise<void> {
       const user = await ownUser(principal, userId);
-      if (!(await clientStore.deleteUser(userId))) throw notFound('no such user');
+      if (!(await change(principal.accountId, () => clientStore.deleteUser(userId)))) {
+        throw notFound('no such user');
+      }
       await deps.audit?.record(principal.accountId, principal.actor, 'user.delete', `user:${userId}`, {
         username: user.username,
       });

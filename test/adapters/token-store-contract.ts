@@ -137,6 +137,20 @@ export function tokenStoreContract(backend: string, open: () => Promise<StoreHar
       assert.equal(await store.readCounter(key), 0);
     });
 
+    it('moves an epoch to a fresh mark on every bump, independently of other epochs', async () => {
+      const name = `account:${id()}`;
+      const other = `account:${id()}`;
+      assert.equal(await store.readEpoch(name), '');
+      await store.bumpEpoch(name);
+      const first = await store.readEpoch(name);
+      assert.notEqual(first, '');
+      assert.equal(await store.readEpoch(name), first, 'reading does not move it');
+      await store.bumpEpoch(name);
+      const second = await store.readEpoch(name);
+      assert.notEqual(second, first);
+      assert.equal(await store.readEpoch(other), '');
+    });
+
     it('answers a ping', async () => {
       await store.ping();
     });

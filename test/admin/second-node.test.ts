@@ -91,6 +91,29 @@ describe('admin changes on one node, seen by another on the same stores', () => 
     assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
   });
 
+  it('refuses a client whose service user was disabled on the other node at once', async () => {
+    const user = await api(a.url, adminToken, 'POST', '/users', {
+      username: 'robot-owner',
+      password: 'robot owner password',
+      role: 'member',
+    });
+    assert.equal(user.status, 201);
+    const res = await api(a.url, adminToken, 'POST', '/clients', {
+      client_name: 'acting as a user',
+      scope: 'api:read',
+      service_user_id: user.body.id,
+    });
+    const creds = {
+      clientId: String((res.body.client as { client_id: string }).client_id),
+      secret: String(res.body.client_secret),
+    };
+    used.push(creds.secret);
+    assert.equal((await clientCredentials(b.url, creds)).status, 200);
+    assert.equal((await clientCredentials(b.url, creds)).status, 200, 'remembered on b');
+    await api(a.url, adminToken, 'PATCH', `/users/${String(user.body.id)}`, { disabled: true });
+    assert.equal((await clientCredentials(b.url, creds)).status, 401);
+  });
+
   it('revokes everything of a deleted client on the other node at once', async () => {
     const creds = await register('deleted elsewhere');
     const tokens = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { api, tokenFor } from '../support/admin.js';
 import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
 import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -47,7 +48,10 @@ describe('per-client access-token lifetime', () => {
   it('applies a changed lifetime to tokens issued afterwards only', async () => {
     const creds = await register('changing', 600);
     const before = await clientCredentials(tessera.url, creds);
-    await tessera.container.clientStore.updateClient(creds.clientId, { access_token_ttl: 120 });
+    const changed = await api(tessera, await tokenFor(tessera.url), 'PATCH', `/clients/${creds.clientId}`, {
+      access_token_ttl: 120,
+    });
+    assert.equal(changed.status, 200);
     const afterChange = await clientCredentials(tessera.url, creds);
     assert.equal(afterChange.body.expires_in, 120);
     const old = await introspect(tessera.url, creds, String(before.body.access_token));

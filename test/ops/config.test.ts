@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,9 @@ describe('configuration', () => {
     assert.equal(config.issuer, 'http://localhost:3000');
     assert.equal(config.dataDir, path.resolve('data'));
     assert.equal(config.certsDir, path.resolve('certs'));
+    assert.equal(config.workers, 1);
+    assert.equal(loadConfig({ TESSERA_WORKERS: 'auto' }).workers, availableParallelism());
+    assert.equal(loadConfig({ TESSERA_WORKERS: '3' }).workers, 3);
     assert.equal(config.accessTokenTtl, 3600);
     assert.equal(config.maxAccessTokenTtl, 86400);
     assert.equal(config.maxClientsPerAccount, 100);
@@ -35,6 +39,8 @@ describe('configuration', () => {
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ MTLS_PORT: '-1' }, 'MTLS_PORT'],
+    [{ TESSERA_WORKERS: '0' }, 'TESSERA_WORKERS'],
+    [{ TESSERA_WORKERS: 'many' }, 'TESSERA_WORKERS'],
     [{ ISSUER: 'not a url' }, 'ISSUER'],
     [{ ISSUER: 'ftp://auth.example.com' }, 'ISSUER'],
     [{ ISSUER: 'https://auth.example.com/?x=1' }, 'ISSUER'],

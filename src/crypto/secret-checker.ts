@@ -1,0 +1,119 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { verifySecret } from './secrets.js';
+
+/** Thrown when too many argon2 checks are already running or waiting: answer 503, retry later. */
+export class SecretChecksBusyError extends Error {
+  constructor() {
+    super('too many secret checks in progress');
+    this.name = 'SecretChecksBusyError';
+  }
+}
+
+export interface SecretCheckerOptions {
+  /** argon2 checks running at once (each holds a libuv thread for ~40 ms). */
+  maxConcurrent?: number;
+  /** Checks waiting for a slot, over all callers. */
+  maxQueued?: number;
+  /** Checks running or waiting for one subject (client or user), so one cannot fill the queue. */
+  maxPerSubject?: number;
+  /** Verified credentials remembered. */
+  maxEntries?: number;
+  /** The hash check itself (argon2id); replaceable so the limits can be tested on their own. */
+  verify?: (hash: string, presented: string) => Promise<boolean>;
+}
+
+export interface SecretCheckerStats {
+  /** argon2 verifications actually run. */
+  argon2: number;
+  /** Secrets accepted from the cache of verified credentials. */
+  cacheHits: number;
+  /** Checks refused because the limits were reached. */
+  refused: number;
+  /** The most argon2 checks that ever ran at once. */
+  peakConcurrent: number;
+}
+
+/**
+ * Checks client secrets and passwords against their argon2id hashes, cheaply and boundedly:
+ *
+ * - A secret that verified once is remembered, in this process only, under an HMAC (with a key
+ *   made at start and never stored) of the client id and the presented secret, together with
+ *   the hash it verified against. It counts again only while the client's current hash is that
+ *   same hash: a rotation replaces the hash, so the old secret goes back to argon2 and fails.
+ *   Failed checks are never remembered, and passwords are never cached.
+ * - At most `maxConcurrent` argon2 checks run at once; others wait in a bounded queue, with a
+ *   per-subject share, so a flood of wrong secrets can neither occupy every libuv thread nor
+ *   crowd out other clients. Beyond that, {@link SecretChecksBusyError}.
+ */
+export function createSecretChecker(options: SecretCheckerOptions = {}) {
+  const maxConcurrent = options.maxConcurrent ?? 2;
+  const maxQueued = options.maxQueued ?? 64;
+  const maxPerSubject = options.maxPerSubject ?? 8;
+  const verify = options.verify ?? verifySecret;
+  const macKey = randomBytes(32);
+  const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
+  const stats: SecretCheckerStats = { argon2: 0, cacheHits: 0, refused: 0, peakConcurrent: 0 };
+
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const perSubject = new Map<string, number>();
+
+  async function limited(subject: string, check: () => Promise<boolean>): Promise<boolean> {
+    const held = perSubject.get(subject) ?? 0;
+    if (held >= maxPerSubject || (active >= maxConcurrent && waiting.length >= maxQueued)) {
+      stats.refused += 1;
+      throw new SecretChecksBusyError();
+    }
+    perSubject.set(subject, held + 1);
+    try {
+      // A released slot passes straight to the next waiter, so `active` never overshoots.
+      if (active < maxConcurrent) active += 1;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      stats.peakConcurrent = Math.max(stats.peakConcurrent, active);
+      stats.argon2 += 1;
+      try {
+        return await check();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else active -= 1;
+      }
+    } finally {
+      const left = (perSubject.get(subject) ?? 1) - 1;
+      if (left === 0) perSubject.delete(subject);
+      else perSubject.set(subject, left);
+    }
+  }
+
+  const macOf = (clientId: string, presented: string): string =>
+    createHmac('sha256', macKey)
+      .update(`${clientId.length}:${clientId}:`)
+      .update(presented)
+      .digest('base64url');
+
+  return {
+    /** True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s current one). */
+    async checkClientSecret(clientId: string, hash: string, presented: string): Promise<boolean> {
+      const mac = macOf(clientId, presented);
+      if (verified.get(mac) === hash) {
+        stats.cacheHits += 1;
+        return true;
+      }
+      const ok = await limited(`client:${clientId}`, () => verify(hash, presented));
+      if (ok) verified.set(mac, hash);
+      return ok;
+    },
+
+    /** A user's password check: never cached, but within the same limits. */
+    checkPassword(userId: string, hash: string, presented: string): Promise<boolean> {
+      return limited(`user:${userId}`, () => verify(hash, presented));
+    },
+
+    stats(): SecretCheckerStats {
+      return { ...stats };
+    },
+  };
+}
+
+export type SecretChecker = ReturnType<typeof createSecretChecker>;
