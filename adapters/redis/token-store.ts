@@ -8,27 +8,40 @@ import type { RedisClient } from './connection.js';
  * Layout (all under the connection's key prefix). Every command touches exactly one key, so
  * the store works unchanged on Redis Cluster: no MULTI or script spans two hash slots.
  *
- *   <Model>:<id>          hash { payload: JSON, consumed?: epoch seconds }, EXPIRE = expiresIn
- *   uid:<Model>:<uid>     string <id>, same lifetime (Session lookups by uid)
- *   usercode:<Model>:<c>  string <id>, same lifetime (device flow)
- *   grant:<grantId>       set of "<Model>:<id>" keys, lives as long as its longest member
- *   client:<clientId>     set of "<Model>:<id>" keys, likewise
- *   counter:<key>         integer, expiring one window after its first hit (login throttling)
+ *   <Model>:<id>                hash { payload: JSON, consumed?: epoch seconds }, EXPIRE = expiresIn
+ *   uid:<Model>:<uid>           string <id>, same lifetime (Session lookups by uid)
+ *   usercode:<Model>:<c>        string <id>, same lifetime (device flow)
+ *   grant-index:<grantId>       sorted set of "<Model>:<id>" keys scored by their expiry (epoch
+ *                               seconds, +inf for none); lives as long as its longest member
+ *   client-index:<clientId>     likewise, for everything a client holds
+ *   counter:<key>               integer, expiring one window after its first hit (login throttling)
+ *   epoch:<name>                random mark, moved on every change (see TokenStore.bumpEpoch)
  *
- * Index entries are written before the record, so a record never exists without the index
- * that revokes it; an entry whose record expired or was destroyed is harmless.
+ * A record and its index entries are written together (one round trip); a token is handed out
+ * only when all writes succeeded, and an index entry without its record is harmless. Each
+ * index drops its expired entries whenever an entry is added, so a client that is issued
+ * tokens all day keeps an index the size of its live tokens, not of its history.
  */
 
-/** Adds a member to an index set and stretches the set's lifetime to cover it (0 = forever). */
+/** Adds a member to an index, drops expired members and stretches the index's lifetime (0 = forever). */
 const INDEX_ADD = `
 local left = redis.call('TTL', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-local wanted = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local wanted = tonumber(ARGV[4])
 if wanted == 0 then
   redis.call('PERSIST', KEYS[1])
 elseif left == -2 or (left >= 0 and left < wanted) then
   redis.call('EXPIRE', KEYS[1], wanted)
 end
+return 1`;
+
+/** Replaces a record in one step: its payload and its lifetime (0 = none). */
+const UPSERT = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1`;
 
 /** Marks a record consumed, only if it still exists (never resurrects it without a lifetime). */
@@ -47,7 +60,8 @@ return count`;
 
 interface ScriptedClient {
   tesseraCount(key: string, windowSeconds: number): Promise<number>;
-  tesseraIndexAdd(key: string, member: string, ttl: number): Promise<number>;
+  tesseraIndexAdd(key: string, member: string, expiresAt: string, now: number, ttl: number): Promise<number>;
+  tesseraUpsert(key: string, payload: string, ttl: number): Promise<number>;
   tesseraConsume(key: string, at: number): Promise<number>;
 }
 
@@ -67,6 +81,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
 /** The Redis token store. The client is owned by the store and closed with it. */
 export function createRedisTokenStore(client: RedisClient): TokenStore {
   client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
+  client.defineCommand('tesseraUpsert', { numberOfKeys: 1, lua: UPSERT });
   client.defineCommand('tesseraConsume', { numberOfKeys: 1, lua: CONSUME });
   client.defineCommand('tesseraCount', { numberOfKeys: 1, lua: COUNT });
   const scripted = client as unknown as ScriptedClient;
@@ -80,7 +95,7 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
   };
 
   const removeIndexed = async (indexKey: string): Promise<void> => {
-    const members = await client.smembers(indexKey);
+    const members = await client.zrange(indexKey, '0', '-1');
     await Promise.all(members.map((member) => client.unlink(member)));
     await client.unlink(indexKey);
   };
@@ -100,18 +115,17 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
           guarded(async () => {
             const key = keyOf(id);
             const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
-            const indexes: Promise<unknown>[] = [];
+            const now = Math.floor(Date.now() / 1000);
+            const expiresAt = ttl ? String(now + ttl) : '+inf';
+            const writes: Promise<unknown>[] = [scripted.tesseraUpsert(key, JSON.stringify(payload), ttl)];
             if (typeof payload.grantId === 'string')
-              indexes.push(scripted.tesseraIndexAdd(`grant:${payload.grantId}`, key, ttl));
+              writes.push(
+                scripted.tesseraIndexAdd(`grant-index:${payload.grantId}`, key, expiresAt, now, ttl),
+              );
             if (typeof payload.clientId === 'string')
-              indexes.push(scripted.tesseraIndexAdd(`client:${payload.clientId}`, key, ttl));
-            await Promise.all(indexes);
-            const write = client.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
-            if (ttl) write.expire(key, ttl);
-            const results = await write.exec();
-            const failed = results?.find(([error]) => error);
-            if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
-            const pointers: Promise<unknown>[] = [];
+              writes.push(
+                scripted.tesseraIndexAdd(`client-index:${payload.clientId}`, key, expiresAt, now, ttl),
+              );
             for (const [field, prefix] of [
               ['uid', 'uid'],
               ['userCode', 'usercode'],
@@ -119,9 +133,9 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
               const value = payload[field];
               if (typeof value !== 'string') continue;
               const pointer = `${prefix}:${model}:${value}`;
-              pointers.push(ttl ? client.set(pointer, id, 'EX', ttl) : client.set(pointer, id));
+              writes.push(ttl ? client.set(pointer, id, 'EX', ttl) : client.set(pointer, id));
             }
-            await Promise.all(pointers);
+            await Promise.all(writes);
           }),
         find: (id) => guarded(() => read(keyOf(id))),
         findByUid: (uid) => guarded(() => lookup(`uid:${model}:${uid}`)),
@@ -134,12 +148,12 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
           guarded(async () => {
             await client.unlink(keyOf(id));
           }),
-        revokeByGrantId: (grantId) => guarded(() => removeIndexed(`grant:${grantId}`)),
+        revokeByGrantId: (grantId) => guarded(() => removeIndexed(`grant-index:${grantId}`)),
       };
       adapters.set(model, adapter);
       return adapter;
     },
-    revokeByClientId: (clientId) => guarded(() => removeIndexed(`client:${clientId}`)),
+    revokeByClientId: (clientId) => guarded(() => removeIndexed(`client-index:${clientId}`)),
     incrementCounter: (key, windowSeconds) =>
       guarded(() => scripted.tesseraCount(`counter:${key}`, windowSeconds)),
     readCounter: (key) => guarded(async () => Number((await client.get(`counter:${key}`)) ?? 0)),

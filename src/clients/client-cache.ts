@@ -55,6 +55,9 @@ export function createClientCache(deps: {
   }
 
   return {
+    /** Whether lookups are cached (and the same metadata object is handed out while unchanged). */
+    enabled,
+
     /** The provider metadata of `clientId`, or undefined when it must not authenticate. */
     async metadata(clientId: string): Promise<ProviderClientMetadata | undefined> {
       if (!enabled) return load(clientId);

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { requestLoggerOf } from '../logger.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Gives every request an id (a sane incoming `x-request-id`, else a new one), echoes it, and
  * writes one log line when the response is done. The line holds the path without its query
- * string and never a header or body, so secrets sent in any of them cannot reach the log.
+ * string and never a header or body, so secrets sent in any of them cannot reach the log; it
+ * goes through the unredacted sibling logger because every field is one of these.
  */
-export function requestLog(logger: Logger): Middleware {
+export function requestLog(parent: Logger): Middleware {
+  const logger = requestLoggerOf(parent);
   return async function logRequest(ctx, next) {
     const incoming = ctx.get('x-request-id');
     const reqId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -72,17 +72,23 @@ function busy(): Error {
 
 /** Wraps every method of an adapter so an unreachable store answers 503, not 500. */
 function answering503<T extends object>(adapter: T): T {
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(adapter, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (error) {
-          throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
-        }
-      };
+      let method = wrapped.get(property);
+      if (!method) {
+        method = async (...args: unknown[]) => {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (error) {
+            throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
+          }
+        };
+        wrapped.set(property, method);
+      }
+      return method;
     },
   });
 }
@@ -116,6 +122,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config, clientStore, tokenStore, clientCa, certificateSource } = deps;
   const clientCertificate = (ctx: KoaContextWithOIDC) => requestCertificate(ctx, certificateSource);
 
+  const adapters = new Map<string, object>();
+  const adapterFor = (name: string): object => {
+    let adapter = adapters.get(name);
+    if (!adapter) {
+      adapter = answering503(name === 'Client' ? clientAdapter : tokenStore.adapter(name));
+      adapters.set(name, adapter);
+    }
+    return adapter;
+  };
+
   const clientAdapter = {
     find: (id: string) => deps.clientCache.metadata(id),
     async upsert() {
@@ -137,8 +153,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const configuration: Configuration = {
-    adapter: (name: string) =>
-      answering503(name === 'Client' ? clientAdapter : tokenStore.adapter(name)) as never,
+    adapter: (name: string) => adapterFor(name) as never,
     jwks: deps.jwks as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
     routes: ROUTES,
@@ -292,6 +307,28 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (error instanceof SecretChecksBusyError) throw busy();
       throw error;
     }
+  };
+
+  // oidc-provider hashes the metadata of every client it is handed, on every lookup, to find
+  // its Client object again. The client cache hands out the same metadata object for as long as
+  // the client is unchanged, so the Client object can be kept with it.
+  const clientsByMetadata = new WeakMap<object, InstanceType<typeof provider.Client>>();
+  const findClient = provider.Client.find.bind(provider.Client);
+  provider.Client.find = async (id: string) => {
+    if (!deps.clientCache.enabled || typeof id !== 'string' || !id) return findClient(id);
+    let metadata;
+    try {
+      metadata = await deps.clientCache.metadata(id);
+    } catch (error) {
+      throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
+    }
+    if (!metadata) return undefined;
+    let client = clientsByMetadata.get(metadata);
+    if (!client) {
+      client = await findClient(id);
+      if (client) clientsByMetadata.set(metadata, client);
+    }
+    return client;
   };
 
   registerClientCredentialsGrant(provider);

@@ -51,9 +51,24 @@ describe('redis token store', () => {
       await store.adapter('AccessToken').upsert('abc', { clientId: 'c1', grantId: 'g1' }, 120);
       const ttl = await client.ttl('AccessToken:abc');
       assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
-      assert.deepEqual(await client.smembers('client:c1'), ['AccessToken:abc']);
-      assert.deepEqual(await client.smembers('grant:g1'), ['AccessToken:abc']);
-      assert.ok((await client.ttl('client:c1')) > 100);
+      const expiresAt = Math.floor(Date.now() / 1000) + 120;
+      for (const index of ['client-index:c1', 'grant-index:g1']) {
+        const [member, score] = await client.zrange(index, '0', '-1', 'WITHSCORES');
+        assert.equal(member, 'AccessToken:abc');
+        assert.ok(Math.abs(Number(score) - expiresAt) <= 1, `${index} scores the entry by its expiry`);
+      }
+      assert.ok((await client.ttl('client-index:c1')) > 100);
+
+      // An index keeps only live entries: adding one drops those whose records expired.
+      await client.zadd('client-index:c1', String(Math.floor(Date.now() / 1000) - 10), 'AccessToken:gone');
+      await store.adapter('AccessToken').upsert('def', { clientId: 'c1' }, 120);
+      assert.deepEqual((await client.zrange('client-index:c1', '0', '-1')).sort(), [
+        'AccessToken:abc',
+        'AccessToken:def',
+      ]);
+      // A record without expiry makes its index permanent.
+      await store.adapter('Grant').upsert('forever', { clientId: 'c1' });
+      assert.equal(await client.ttl('client-index:c1'), -1);
       await store.adapter('AccessToken').consume('missing');
       assert.equal(await client.exists('AccessToken:missing'), 0, 'consume never creates a record');
     } finally {

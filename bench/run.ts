@@ -1,0 +1,386 @@
+/**
+ * `npm run bench`: client-credentials and introspection throughput, latency and memory of
+ * Tessera against plain oidc-provider (memory and Redis adapters) and bare Koa, on this machine.
+ *
+ * Each subject runs in its own process, pinned to core 0 when `taskset` exists; the load
+ * generator (autocannon) runs in another process pinned to core 1. Per subject and workload:
+ * a warm-up, then BENCH_RUNS runs (default 3) of BENCH_DURATION seconds (default 10) with
+ * BENCH_CONNECTIONS connections (default 40); medians and min–max are reported. Tessera uses
+ * Redis when REDIS_URL is set (use a database of its own), else its embedded store.
+ * Writes bench/results.json and prints a table.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { basicAuth, BENCH_CLIENT, type LoadResult, type LoadSpec } from './shared.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 40);
+const WARMUP = Math.min(5, DURATION);
+const REDIS_URL = process.env.REDIS_URL;
+const ONLY = process.env.BENCH_SUBJECTS?.split(',').map((s) => s.trim());
+
+const CORES = availableParallelism();
+const TASKSET = spawnSync('taskset', ['--version']).status === 0;
+/** Subject on core 0, load generator on core 1 (when the machine has two and taskset exists). */
+const pinned = (cores: string, command: string, args: string[]): [string, string[]] =>
+  TASKSET && CORES >= 2 ? ['taskset', ['-c', cores, command, ...args]] : [command, args];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, probe: string): Promise<void> {
+  for (let i = 0; i < 300; i += 1) {
+    if (child.exitCode !== null) throw new Error(`subject exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}${probe}`);
+      if (res.status < 500) return;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`subject at ${url} did not start`);
+}
+
+async function startProcess(
+  cores: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  probe: string,
+): Promise<Running> {
+  const port = await freePort();
+  const [command, argv] = pinned(cores, process.execPath, [
+    script,
+    ...args.map((a) => a.replace('$PORT', String(port))),
+  ]);
+  const child = spawn(command, argv, {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, child, probe);
+  return {
+    child,
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Peak resident set (VmHWM) of the subject's serving processes, in MB: the largest one. */
+function peakRssMb(pid: number): number {
+  const read = (p: number): number => {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  // Under taskset the node process is the same pid (taskset execs); workers are its children.
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // no children file
+  }
+  return Math.max(read(pid), ...children.map(read));
+}
+
+async function load(
+  spec: Omit<LoadSpec, 'connections' | 'durationSeconds'>,
+  seconds: number,
+): Promise<LoadResult> {
+  const full: LoadSpec = { ...spec, connections: CONNECTIONS, durationSeconds: seconds };
+  const [command, argv] = pinned('1', process.execPath, [path.join(HERE, 'load.js'), JSON.stringify(full)]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out.trim()) as LoadResult;
+}
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+const summary = (values: number[]): Summary => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)! };
+};
+
+interface WorkloadResult {
+  requestsPerSecond: Summary;
+  p50: Summary;
+  p99: Summary;
+  runs: LoadResult[];
+}
+
+async function measure(spec: Omit<LoadSpec, 'connections' | 'durationSeconds'>): Promise<WorkloadResult> {
+  await load(spec, WARMUP);
+  const runs: LoadResult[] = [];
+  for (let i = 0; i < RUNS; i += 1) {
+    const run = await load(spec, DURATION);
+    if (run.non2xx > 0 || run.errors > 0) {
+      throw new Error(`${spec.url}: ${run.non2xx} non-2xx answers and ${run.errors} errors in a run`);
+    }
+    runs.push(run);
+  }
+  return {
+    requestsPerSecond: summary(runs.map((r) => r.requestsPerSecond)),
+    p50: summary(runs.map((r) => r.p50)),
+    p99: summary(runs.map((r) => r.p99)),
+    runs,
+  };
+}
+
+interface Credentials {
+  clientId: string;
+  secret: string;
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const FORM = 'application/x-www-form-urlencoded';
+
+/** A client-credentials token: with `scope`, or all of the client's scopes. */
+async function tokenOf(url: string, creds: Credentials, scope?: string): Promise<string> {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': FORM, authorization: basicAuth(creds.clientId, creds.secret) },
+    body: form({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token from ${url}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** The two OAuth workloads against a subject that has `creds`. */
+async function oauthWorkloads(url: string, creds: Credentials) {
+  const auth = basicAuth(creds.clientId, creds.secret);
+  const clientCredentials = await measure({
+    url: `${url}/oauth/token`,
+    method: 'POST',
+    headers: { 'content-type': FORM, authorization: auth },
+    body: form({ grant_type: 'client_credentials', scope: BENCH_CLIENT.scope }),
+  });
+  const token = await tokenOf(url, creds, BENCH_CLIENT.scope);
+  const introspection = await measure({
+    url: `${url}/oauth/introspect`,
+    method: 'POST',
+    headers: { 'content-type': FORM, authorization: auth },
+    body: form({ token }),
+  });
+  return { clientCredentials, introspection };
+}
+
+const ADMIN_SECRET = 'bench-admin-secret-0123456789abcdefghijklmnop';
+
+async function tesseraSubject(workers: number, dir: string) {
+  const env: Record<string, string> = {
+    MTLS_PORT: '0',
+    TESSERA_DATA_DIR: path.join(dir, `data-${workers}`),
+    TESSERA_CERTS_DIR: path.join(dir, 'certs'),
+    TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+    TESSERA_WORKERS: String(workers),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    ...(REDIS_URL ? { REDIS_URL } : {}),
+  };
+  const cores = workers > 1 ? `0-${Math.min(workers, CORES) - 1}` : '0';
+  const subject = await startProcess(cores, path.join(ROOT, 'dist/src/main.js'), [], env, '/healthz');
+  await sleep(workers > 1 ? 1500 : 0);
+  const admin = await tokenOf(subject.url, { clientId: 'tessera-admin', secret: ADMIN_SECRET });
+  const created = await fetch(`${subject.url}/admin/api/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: `bench ${Date.now()}`, scope: BENCH_CLIENT.scope }),
+  });
+  const body = (await created.json()) as { client: { client_id: string }; client_secret: string };
+  return { subject, creds: { clientId: body.client.client_id, secret: body.client_secret } };
+}
+
+type SubjectResult = {
+  description: string;
+  clientCredentials?: WorkloadResult;
+  introspection: WorkloadResult;
+  peakRssMb: number;
+};
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tessera-bench-'));
+  const results: Record<string, SubjectResult> = {};
+  const wanted = (name: string) => !ONLY || ONLY.includes(name);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    const store = REDIS_URL ? `Redis (${REDIS_URL.replace(/\/\/[^@]*@/, '//')})` : 'embedded SQLite';
+    for (const workers of [1, 2]) {
+      const name = workers === 1 ? 'tessera' : 'tessera-2-workers';
+      if (!wanted(name)) continue;
+      log(`${name}: starting`);
+      const { subject, creds } = await tesseraSubject(workers, dir);
+      try {
+        const measured = await oauthWorkloads(subject.url, creds);
+        results[name] = {
+          description: `Tessera, ${workers} worker${workers > 1 ? 's' : ''}, ${store}, argon2id secrets`,
+          ...measured,
+          peakRssMb: peakRssMb(subject.child.pid!),
+        };
+      } finally {
+        await subject.stop();
+      }
+    }
+    for (const adapter of ['memory', 'redis'] as const) {
+      const name = `baseline-${adapter}`;
+      if (!wanted(name)) continue;
+      if (adapter === 'redis' && !REDIS_URL)
+        log('baseline-redis: using redis://127.0.0.1:6379/15 (REDIS_URL unset)');
+      log(`${name}: starting`);
+      const subject = await startProcess(
+        '0',
+        path.join(HERE, 'subjects/baseline.js'),
+        ['$PORT', adapter, REDIS_URL ?? 'redis://127.0.0.1:6379/15'],
+        {},
+        '/.well-known/openid-configuration',
+      );
+      try {
+        const measured = await oauthWorkloads(subject.url, BENCH_CLIENT);
+        results[name] = {
+          description: `plain oidc-provider, ${adapter} adapter, plaintext secret`,
+          ...measured,
+          peakRssMb: peakRssMb(subject.child.pid!),
+        };
+      } finally {
+        await subject.stop();
+      }
+    }
+    if (wanted('bare-koa')) {
+      log('bare-koa: starting');
+      const subject = await startProcess('0', path.join(HERE, 'subjects/bare-koa.js'), ['$PORT'], {}, '/');
+      try {
+        results['bare-koa'] = {
+          description: 'bare Koa + @koa/router, a JSON answer (introspection-sized)',
+          introspection: await measure({
+            url: `${subject.url}/oauth/introspect`,
+            method: 'POST',
+            headers: { 'content-type': FORM },
+            body: form({ token: 'x' }),
+          }),
+          peakRssMb: peakRssMb(subject.child.pid!),
+        };
+      } finally {
+        await subject.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+  const t = results.tessera;
+  const base = results['baseline-redis'];
+  const ratios = {
+    clientCredentialsVsBaselineRedis: ratio(
+      t?.clientCredentials?.requestsPerSecond.median,
+      base?.clientCredentials?.requestsPerSecond.median,
+    ),
+    p99VsBaselineRedis: ratio(t?.clientCredentials?.p99.median, base?.clientCredentials?.p99.median),
+    introspectionVsBaselineRedis: ratio(
+      t?.introspection.requestsPerSecond.median,
+      base?.introspection.requestsPerSecond.median,
+    ),
+    introspectionVsBareKoa: ratio(
+      t?.introspection.requestsPerSecond.median,
+      results['bare-koa']?.introspection.requestsPerSecond.median,
+    ),
+    twoWorkersVsOne: ratio(
+      results['tessera-2-workers']?.clientCredentials?.requestsPerSecond.median,
+      t?.clientCredentials?.requestsPerSecond.median,
+    ),
+  };
+  const targets = {
+    'client-credentials >= 1.0x baseline-redis':
+      ratios.clientCredentialsVsBaselineRedis === null ? null : ratios.clientCredentialsVsBaselineRedis >= 1,
+    'p99 <= 1.5x baseline-redis':
+      ratios.p99VsBaselineRedis === null ? null : ratios.p99VsBaselineRedis <= 1.5,
+    'peak RSS <= 250 MB per worker': t
+      ? Math.max(t.peakRssMb, results['tessera-2-workers']?.peakRssMb ?? 0) <= 250
+      : null,
+  };
+  const output = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: CORES,
+      model: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      pinned: TASKSET && CORES >= 2,
+    },
+    settings: { durationSeconds: DURATION, runs: RUNS, connections: CONNECTIONS, warmupSeconds: WARMUP },
+    subjects: Object.fromEntries(
+      Object.entries(results).map(([name, r]) => [
+        name,
+        {
+          ...r,
+          clientCredentials: r.clientCredentials && { ...r.clientCredentials, runs: undefined },
+          introspection: { ...r.introspection, runs: undefined },
+        },
+      ]),
+    ),
+    ratios,
+    targets,
+  };
+  writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(output, null, 2)}\n`);
+  process.stdout.write(`${table(results)}\n\n${JSON.stringify({ ratios, targets }, null, 2)}\n`);
+}
+
+function table(results: Record<string, SubjectResult>): string {
+  const fmt = (s: Summary | undefined, digits = 0) =>
+    s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '—';
+  const rows = [
+    ['subject', 'client credentials/s', 'p50 ms', 'p99 ms', 'introspection/s', 'peak RSS MB'],
+    ...Object.entries(results).map(([name, r]) => [
+      name,
+      fmt(r.clientCredentials?.requestsPerSecond),
+      fmt(r.clientCredentials?.p50, 1),
+      fmt(r.clientCredentials?.p99, 1),
+      fmt(r.introspection.requestsPerSecond),
+      r.peakRssMb.toFixed(0),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [
+    line(rows[0]!),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+await main();

@@ -1,0 +1,75 @@
+/**
+ * The baseline the benchmark measures Tessera against: plain oidc-provider as its README sets it
+ * up, with one static client and a plaintext secret (compared as a string), opaque
+ * client-credentials tokens and introspection, on its memory adapter or on a minimal Redis
+ * adapter. Nothing Tessera adds: no hashing, no client store, no logs.
+ *
+ * Run: node dist/bench/subjects/baseline.js <port> <memory|redis> [redis url]
+ */
+import { Redis } from 'ioredis';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import { BENCH_CLIENT } from '../shared.js';
+
+const [portArg = '0', adapterKind = 'memory', redisUrl = 'redis://127.0.0.1:6379/15'] = process.argv.slice(2);
+
+/** The smallest Redis adapter that serves client credentials and introspection. */
+function redisAdapter(redis: Redis) {
+  return class RedisAdapter implements Adapter {
+    constructor(private readonly model: string) {}
+    private key(id: string) {
+      return `baseline:${this.model}:${id}`;
+    }
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      const key = this.key(id);
+      if (expiresIn) await redis.set(key, JSON.stringify(payload), 'EX', expiresIn);
+      else await redis.set(key, JSON.stringify(payload));
+    }
+    async find(id: string) {
+      const data = await redis.get(this.key(id));
+      return data ? (JSON.parse(data) as AdapterPayload) : undefined;
+    }
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async consume(id: string) {
+      const found = await this.find(id);
+      if (found)
+        await redis.set(
+          this.key(id),
+          JSON.stringify({ ...found, consumed: Math.floor(Date.now() / 1000) }),
+          'KEEPTTL',
+        );
+    }
+    async destroy(id: string) {
+      await redis.del(this.key(id));
+    }
+    async revokeByGrantId() {}
+  };
+}
+
+const provider = new Provider(`http://127.0.0.1:${portArg}`, {
+  ...(adapterKind === 'redis' ? { adapter: redisAdapter(new Redis(redisUrl)) } : {}),
+  clients: [
+    {
+      client_id: BENCH_CLIENT.clientId,
+      client_secret: BENCH_CLIENT.secret,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      scope: BENCH_CLIENT.scope,
+    },
+  ],
+  scopes: [BENCH_CLIENT.scope],
+  routes: { token: '/oauth/token', introspection: '/oauth/introspect', jwks: '/oauth/jwks' },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: { enabled: false },
+  },
+  ttl: { ClientCredentials: 3600 },
+});
+provider.listen(Number(portArg), () => process.stdout.write('ready\n'));
