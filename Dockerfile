@@ -18,7 +18,8 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 # Run: only what the server needs, as the unprivileged `node` user.
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
-    TESSERA_DATA_DIR=/var/lib/tessera
+    TESSERA_DATA_DIR=/var/lib/tessera \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist/src ./dist/src

@@ -74,7 +74,8 @@ async function startProcess(
     ...args.map((a) => a.replace('$PORT', String(port))),
   ]);
   const child = spawn(command, argv, {
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    // As `npm start` and the image run Tessera (see src/main.ts); the same for every subject.
+    env: { PATH: process.env.PATH ?? '', MALLOC_MMAP_THRESHOLD_: '131072', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

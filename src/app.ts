@@ -1,11 +1,13 @@
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { missingCertificateIsInvalidClient } from './provider/create-provider.js';
+import { missingCertificateIsInvalidClient, ROUTES } from './provider/create-provider.js';
 
 export interface AppDeps {
   provider: Provider;
@@ -27,21 +29,28 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
-
-  // RFC 8414 metadata is the same document as OIDC discovery.
-  provider.use(async function oauthMetadataAlias(ctx, next) {
-    if (ctx.path === '/.well-known/oauth-authorization-server')
-      ctx.path = '/.well-known/openid-configuration';
-    await next();
-  });
-
   provider.use(errorHandler(logger));
-  provider.use(missingCertificateIsInvalidClient(deps.certificateSource));
+
+  const missingCertificate = missingCertificateIsInvalidClient(deps.certificateSource);
   const health = healthRoutes(deps.stores);
-  provider.use(health.routes());
-  provider.use(deps.interactions.routes());
-  provider.use(deps.admin.routes());
-  provider.use(deps.admin.allowedMethods());
+  const own: Middleware = compose([
+    health.routes(),
+    deps.interactions.routes(),
+    deps.admin.routes(),
+    deps.admin.allowedMethods(),
+  ] as Middleware[]);
+  // Protocol paths go straight to oidc-provider; everything else tries Tessera's own routes
+  // first (health, sign-in pages, admin API) and falls through to oidc-provider after them.
+  provider.use(function dispatch(ctx, next) {
+    const { path } = ctx;
+    if (path.startsWith('/oauth/')) return path === ROUTES.token ? missingCertificate(ctx, next) : next();
+    // RFC 8414 metadata is the same document as OIDC discovery.
+    if (path === '/.well-known/oauth-authorization-server') {
+      ctx.path = '/.well-known/openid-configuration';
+      return next();
+    }
+    return path.startsWith('/.well-known/') ? next() : own(ctx, next);
+  });
 
   provider.on('server_error', (ctx: { state?: { reqId?: string } }, error: Error) => {
     logger.error({ req_id: ctx.state?.reqId, err: error }, 'oidc-provider server error');

@@ -1,12 +1,6 @@
 import type { ServerOptions } from 'node:https';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { openDatabase } from '../adapters/sqlite/database.js';
-import { createSqliteClientStore } from '../adapters/sqlite/client-store.js';
-import { createSqliteTokenStore } from '../adapters/sqlite/token-store.js';
-import { connectRedis, readyRedis } from '../adapters/redis/connection.js';
-import { createRedisTokenStore } from '../adapters/redis/token-store.js';
-import { openMongoClientStore } from '../adapters/mongo/client-store.js';
 import { createAccountService } from './accounts/account-service.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
@@ -64,20 +58,36 @@ export function mtlsBaseUrl(config: Config): string | undefined {
 
 /** Chooses and opens the store implementations the configuration asks for. */
 export async function openStores(config: Config): Promise<Stores> {
+  // Each adapter (and its driver) is loaded only when the configuration asks for it.
+  const sqlite = async () => {
+    const [{ openDatabase }, { createSqliteClientStore }, { createSqliteTokenStore }] = await Promise.all([
+      import('../adapters/sqlite/database.js'),
+      import('../adapters/sqlite/client-store.js'),
+      import('../adapters/sqlite/token-store.js'),
+    ]);
+    const db = openDatabase(config.dataDir);
+    return { clientStore: () => createSqliteClientStore(db), tokenStore: () => createSqliteTokenStore(db) };
+  };
   let clientStore: ClientStore;
   let tokenStore: TokenStore | undefined;
   if (config.mongodbUri) {
+    const { openMongoClientStore } = await import('../adapters/mongo/client-store.js');
     try {
       clientStore = (await openMongoClientStore(config.mongodbUri)).store;
     } catch (error) {
       throw new ConfigError('MONGODB_URI', `cannot use MongoDB (${(error as Error).message})`);
     }
   } else {
-    const db = openDatabase(config.dataDir);
-    clientStore = createSqliteClientStore(db);
-    if (!config.redisUrl) tokenStore = createSqliteTokenStore(db);
+    const embedded = await sqlite();
+    clientStore = embedded.clientStore();
+    // Without Redis, tokens live in the same file.
+    if (!config.redisUrl) tokenStore = embedded.tokenStore();
   }
   if (config.redisUrl) {
+    const [{ connectRedis, readyRedis }, { createRedisTokenStore }] = await Promise.all([
+      import('../adapters/redis/connection.js'),
+      import('../adapters/redis/token-store.js'),
+    ]);
     const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
     try {
       await readyRedis(redis);
@@ -87,10 +97,8 @@ export async function openStores(config: Config): Promise<Stores> {
     }
     tokenStore = createRedisTokenStore(redis);
   }
-  if (!tokenStore) {
-    // MongoDB for clients but no Redis: tokens stay in the embedded file.
-    tokenStore = createSqliteTokenStore(openDatabase(config.dataDir));
-  }
+  // MongoDB for clients but no Redis: tokens stay in the embedded file.
+  tokenStore ??= (await sqlite()).tokenStore();
   return { clientStore, tokenStore };
 }
 

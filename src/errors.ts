@@ -60,11 +60,18 @@ export class InvalidCursorError extends Error {
 
 /** Raised by a store that cannot be reached; answered `503 temporarily_unavailable`. */
 export class StoreUnavailableError extends Error {
+  /** oidc-provider renders an error with these as `503 {"error": message, "error_description"}`. */
+  readonly expose = true;
+  readonly statusCode = 503;
+  readonly status = 503;
+  readonly error_description: string;
+
   constructor(
     readonly store: string,
     options?: { cause?: unknown },
   ) {
-    super(`${store} is unavailable`, options);
+    super('temporarily_unavailable', options);
     this.name = 'StoreUnavailableError';
+    this.error_description = `${store} is unavailable; retry shortly`;
   }
 }

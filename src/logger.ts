@@ -35,7 +35,9 @@ const REDACT = [
 const requestLoggers = new WeakMap<Logger, Logger>();
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  const sink = destination ?? pino.destination(1);
+  // Asynchronous: under load, lines written while one write is in flight go out together. pino
+  // flushes what is left when the process exits.
+  const sink = destination ?? pino.destination({ dest: 1, sync: false });
   const options = {
     level,
     // Under TESSERA_WORKERS, every line says which worker wrote it.

@@ -47,6 +47,13 @@ async function prepare(config: Config, logger: Logger): Promise<Container> {
 }
 
 /**
+ * glibc keeps a freed large block (argon2 uses 19 MiB per check) in the arena of the thread that
+ * freed it once its dynamic mmap threshold has grown; a fixed threshold returns such blocks to the
+ * system. Read at process start, so it is set for workers here and by `npm start` and the image.
+ */
+const MMAP_THRESHOLD = '131072';
+
+/**
  * `TESSERA_WORKERS` > 1: this process prepares everything once (so the bootstrap prints once and
  * nothing is generated twice), then runs that many workers on the same ports, restarts a worker
  * that dies after it was serving, and stops them all gracefully on SIGTERM.
@@ -56,7 +63,9 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
   let stopping = false;
   const serving = new Set<number>();
   const start = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? MMAP_THRESHOLD,
+    });
     worker.on('listening', () => serving.add(worker.id));
     worker.on('exit', (code, signal) => {
       const wasServing = serving.delete(worker.id);

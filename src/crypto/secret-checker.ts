@@ -4,8 +4,14 @@ import { verifySecret } from './secrets.js';
 
 /** Thrown when too many argon2 checks are already running or waiting: answer 503, retry later. */
 export class SecretChecksBusyError extends Error {
+  /** oidc-provider renders an error with these as `503 {"error": message, "error_description"}`. */
+  readonly expose = true;
+  readonly statusCode = 503;
+  readonly status = 503;
+  readonly error_description = 'too many client authentications in progress; retry shortly';
+
   constructor() {
-    super('too many secret checks in progress');
+    super('temporarily_unavailable');
     this.name = 'SecretChecksBusyError';
   }
 }
@@ -42,6 +48,7 @@ export interface SecretCheckerStats {
  *   the hash it verified against. It counts again only while the client's current hash is that
  *   same hash: a rotation replaces the hash, so the old secret goes back to argon2 and fails.
  *   Failed checks are never remembered, and passwords are never cached.
+ * - The same presentation arriving while its check runs waits for that check.
  * - At most `maxConcurrent` argon2 checks run at once; others wait in a bounded queue, with a
  *   per-subject share, so a flood of wrong secrets can neither occupy every libuv thread nor
  *   crowd out other clients. Beyond that, {@link SecretChecksBusyError}.
@@ -53,6 +60,8 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const verify = options.verify ?? verifySecret;
   const macKey = randomBytes(32);
   const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
+  /** Checks in flight by credential and hash: the same presentation arriving again waits for it. */
+  const inFlight = new Map<string, Promise<boolean>>();
   const stats: SecretCheckerStats = { argon2: 0, cacheHits: 0, refused: 0, peakConcurrent: 0 };
 
   let active = 0;
@@ -100,9 +109,20 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
         stats.cacheHits += 1;
         return true;
       }
-      const ok = await limited(`client:${clientId}`, () => verify(hash, presented));
-      if (ok) verified.set(mac, hash);
-      return ok;
+      // A client starting up sends many requests at once with a secret not yet verified: one
+      // argon2 check answers all of them.
+      const flight = `${mac}:${hash}`;
+      let pending = inFlight.get(flight);
+      if (!pending) {
+        pending = limited(`client:${clientId}`, () => verify(hash, presented))
+          .then((ok) => {
+            if (ok) verified.set(mac, hash);
+            return ok;
+          })
+          .finally(() => inFlight.delete(flight));
+        inFlight.set(flight, pending);
+      }
+      return pending;
     },
 
     /** A user's password check: never cached, but within the same limits. */

@@ -2,9 +2,12 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import forge from 'node-forge';
 import { ConfigError, type Config } from '../config.js';
-import { buildCertificate, randomSerial, rsaKeyPair, thumbprint } from './certificates.js';
+import { randomSerial, thumbprint } from './certificates.js';
+import type { signerFrom } from './forge.js';
+
+/** node-forge, loaded on first use (generating or issuing), not at every start. */
+const forgeTools = () => import('./forge.js');
 
 const DAY = 24 * 3600 * 1000;
 /** Issued certificates start a little in the past, so a client whose clock is behind accepts them. */
@@ -45,6 +48,7 @@ interface PemPair {
 
 /** A CA made on first start: 10 years, RSA 3072, allowed to sign end-entity certificates only. */
 async function generateClientCa(): Promise<PemPair> {
+  const { buildCertificate, rsaKeyPair } = await forgeTools();
   const { publicKey, privateKey, privateKeyPem } = await rsaKeyPair(3072);
   const now = Date.now();
   const serial = randomSerial();
@@ -68,6 +72,7 @@ async function generateClientCa(): Promise<PemPair> {
 
 /** A self-signed development server certificate for localhost and the issuer's host. */
 async function generateServerCert(issuer: string): Promise<PemPair> {
+  const { buildCertificate, rsaKeyPair } = await forgeTools();
   const { publicKey, privateKey, privateKeyPem } = await rsaKeyPair(2048);
   const host = new URL(issuer).hostname.replace(/^\[(.*)\]$/, '$1');
   const names = new Set(['localhost', '127.0.0.1', '::1', host]);
@@ -181,8 +186,7 @@ export function clientCaFrom(pair: PemPair, certVar: string, keyVar: string): Cl
   const { cert, key } = parsePair(pair, certVar, keyVar);
   if (!cert.ca) throw new ConfigError(certVar, 'is not a CA certificate (basicConstraints CA:TRUE)');
   if (key.asymmetricKeyType !== 'rsa') throw new ConfigError(keyVar, 'must be an RSA key');
-  const forgeCert = forge.pki.certificateFromPem(pair.cert);
-  const forgeKey = forge.pki.privateKeyFromPem(pair.key) as forge.pki.rsa.PrivateKey;
+  let signer: ReturnType<typeof signerFrom> | undefined;
   const certPem = pair.cert;
   const caNotAfter = new Date(cert.validTo).getTime();
 
@@ -193,13 +197,16 @@ export function clientCaFrom(pair: PemPair, certVar: string, keyVar: string): Cl
       const now = Date.now();
       const notBefore = validity?.notBefore ?? new Date(now - BACKDATE);
       const notAfter = validity?.notAfter ?? new Date(Math.min(now + 365 * DAY, caNotAfter));
-      const { publicKey, privateKeyPem } = await rsaKeyPair(2048);
+      const tools = await forgeTools();
+      signer ??= tools.signerFrom(pair.cert, pair.key);
+      const ca = signer;
+      const { publicKey, privateKeyPem } = await tools.rsaKeyPair(2048);
       const serial = randomSerial();
-      const pem = buildCertificate({
+      const pem = tools.buildCertificate({
         subject: [{ name: 'commonName', value: clientId }],
-        issuer: forgeCert,
+        issuer: ca.cert,
         publicKey,
-        signingKey: forgeKey,
+        signingKey: ca.key,
         serial,
         notBefore,
         notAfter,

@@ -3,12 +3,11 @@ import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
-import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
+import type { SecretChecker } from '../crypto/secret-checker.js';
 import type { PrivateJwks } from '../crypto/keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
 import type { ClientCa } from '../pki/pki.js';
 import { requestCertificate, type CertificateSource } from '../pki/request-certificate.js';
-import { StoreUnavailableError } from '../errors.js';
 import type { ClientStore } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
@@ -46,62 +45,15 @@ export const ROUTES = {
 } as const;
 
 /**
- * An error oidc-provider renders as-is: it shows `message` as the OAuth `error` only when
- * `expose` is set, and answers with `statusCode`.
- */
-function temporarilyUnavailable(cause: StoreUnavailableError): Error {
-  return Object.assign(new Error('temporarily_unavailable', { cause }), {
-    expose: true,
-    statusCode: 503,
-    status: 503,
-    error: 'temporarily_unavailable',
-    error_description: `${cause.store} is unavailable; retry shortly`,
-  });
-}
-
-/** 503 while too many secret checks are running or waiting; the client retries shortly. */
-function busy(): Error {
-  return Object.assign(new Error('temporarily_unavailable'), {
-    expose: true,
-    statusCode: 503,
-    status: 503,
-    error: 'temporarily_unavailable',
-    error_description: 'too many client authentications in progress; retry shortly',
-  });
-}
-
-/** Wraps every method of an adapter so an unreachable store answers 503, not 500. */
-function answering503<T extends object>(adapter: T): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(adapter, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      let method = wrapped.get(property);
-      if (!method) {
-        method = async (...args: unknown[]) => {
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } catch (error) {
-            throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
-          }
-        };
-        wrapped.set(property, method);
-      }
-      return method;
-    },
-  });
-}
-
-/**
  * A client whose tokens are bound to its certificate must present one at the token endpoint.
  * oidc-provider answers its absence with `400 invalid_grant`; the contract (section 6) wants
  * `401 invalid_client` where a certificate is needed and none came, whichever grant was used.
+ * Mounted on the token endpoint only.
  */
 export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
   return async function missingCertificate(ctx, next) {
     await next();
-    if (ctx.path !== ROUTES.token || ctx.status !== 400) return;
+    if (ctx.status !== 400) return;
     const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
     if (
       client?.tlsClientCertificateBoundAccessTokens &&
@@ -126,7 +78,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   const adapterFor = (name: string): object => {
     let adapter = adapters.get(name);
     if (!adapter) {
-      adapter = answering503(name === 'Client' ? clientAdapter : tokenStore.adapter(name));
+      // Store failures are StoreUnavailableError, which oidc-provider renders as 503 itself.
+      adapter = name === 'Client' ? clientAdapter : tokenStore.adapter(name);
       adapters.set(name, adapter);
     }
     return adapter;
@@ -300,13 +253,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
 
   // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
-  provider.Client.prototype.compareClientSecret = async function compareHashedSecret(presented: string) {
-    try {
-      return await deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented);
-    } catch (error) {
-      if (error instanceof SecretChecksBusyError) throw busy();
-      throw error;
-    }
+  // A flood of checks answers 503 (SecretChecksBusyError renders so) rather than queueing forever.
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
+    return deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented);
   };
 
   // oidc-provider hashes the metadata of every client it is handed, on every lookup, to find
@@ -316,12 +265,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const findClient = provider.Client.find.bind(provider.Client);
   provider.Client.find = async (id: string) => {
     if (!deps.clientCache.enabled || typeof id !== 'string' || !id) return findClient(id);
-    let metadata;
-    try {
-      metadata = await deps.clientCache.metadata(id);
-    } catch (error) {
-      throw error instanceof StoreUnavailableError ? temporarilyUnavailable(error) : error;
-    }
+    const metadata = await deps.clientCache.metadata(id);
     if (!metadata) return undefined;
     let client = clientsByMetadata.get(metadata);
     if (!client) {

@@ -51,8 +51,8 @@ describe('secret check limits', () => {
       maxPerSubject: 2,
       verify: checks.verify,
     });
-    const flood = [1, 2].map(() => checker.checkClientSecret('victim', 'h', 'wrong'));
-    await assert.rejects(checker.checkClientSecret('victim', 'h', 'wrong'), SecretChecksBusyError);
+    const flood = [1, 2].map((i) => checker.checkClientSecret('victim', 'h', `wrong-${i}`));
+    await assert.rejects(checker.checkClientSecret('victim', 'h', 'wrong-3'), SecretChecksBusyError);
     const others = ['a', 'b'].map((id) => checker.checkClientSecret(id, 'h', 'wrong'));
     // One running, three waiting: the queue is full for everyone now.
     await assert.rejects(checker.checkClientSecret('c', 'h', 'wrong'), SecretChecksBusyError);
@@ -67,6 +67,18 @@ describe('secret check limits', () => {
     await tick();
     checks.finish(true);
     assert.equal(await again, true);
+  });
+
+  it('answers the same presentation arriving many times at once with one check', async () => {
+    const checks = controlledChecks();
+    const checker = createSecretChecker({ maxPerSubject: 2, verify: checks.verify });
+    const burst = Array.from({ length: 20 }, () => checker.checkClientSecret('c', 'hash', 'right'));
+    await tick();
+    assert.equal(checks.running(), 1);
+    checks.finish(true);
+    assert.deepEqual(await Promise.all(burst), Array(20).fill(true));
+    assert.equal(checker.stats().argon2, 1);
+    assert.equal(checker.stats().refused, 0, 'waiting for a running check takes no share');
   });
 
   it('remembers only verified secrets, bound to the hash they verified against', async () => {

@@ -1,7 +1,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { buildCertificate, randomSerial, rsaKeyPair } from '../../src/pki/certificates.js';
+import { randomSerial } from '../../src/pki/certificates.js';
+import { buildCertificate, rsaKeyPair } from '../../src/pki/forge.js';
 import type { RunningTessera } from './tessera.js';
 
 /** A client certificate and its private key, PEM. */
