@@ -146,16 +146,16 @@ interface WorkloadResult {
   runs: LoadResult[];
 }
 
-async function measure(spec: Omit<LoadSpec, 'connections' | 'durationSeconds'>): Promise<WorkloadResult> {
-  await load(spec, WARMUP);
-  const runs: LoadResult[] = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    const run = await load(spec, DURATION);
-    if (run.non2xx > 0 || run.errors > 0) {
-      throw new Error(`${spec.url}: ${run.non2xx} non-2xx answers and ${run.errors} errors in a run`);
-    }
-    runs.push(run);
+/** Runs `spec` once for `seconds`, refusing a run with errors: it would measure failures. */
+async function measuredRun(spec: WorkloadSpec, seconds: number): Promise<LoadResult> {
+  const run = await load(spec, seconds);
+  if (run.non2xx > 0 || run.errors > 0) {
+    throw new Error(`${spec.url}: ${run.non2xx} non-2xx answers and ${run.errors} errors in a run`);
   }
+  return run;
+}
+
+function summarise(runs: LoadResult[]): WorkloadResult {
   return {
     requestsPerSecond: summary(runs.map((r) => r.requestsPerSecond)),
     p50: summary(runs.map((r) => r.p50)),
@@ -163,6 +163,8 @@ async function measure(spec: Omit<LoadSpec, 'connections' | 'durationSeconds'>):
     runs,
   };
 }
+
+type WorkloadSpec = Omit<LoadSpec, 'connections' | 'durationSeconds'>;
 
 interface Credentials {
   clientId: string;
@@ -185,22 +187,35 @@ async function tokenOf(url: string, creds: Credentials, scope?: string): Promise
 }
 
 /** The two OAuth workloads against a subject that has `creds`. */
-async function oauthWorkloads(url: string, creds: Credentials) {
+async function oauthWorkloads(url: string, creds: Credentials): Promise<Workloads> {
   const auth = basicAuth(creds.clientId, creds.secret);
-  const clientCredentials = await measure({
-    url: `${url}/oauth/token`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: auth },
-    body: form({ grant_type: 'client_credentials', scope: BENCH_CLIENT.scope }),
-  });
   const token = await tokenOf(url, creds, BENCH_CLIENT.scope);
-  const introspection = await measure({
-    url: `${url}/oauth/introspect`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: auth },
-    body: form({ token }),
-  });
-  return { clientCredentials, introspection };
+  return {
+    clientCredentials: {
+      url: `${url}/oauth/token`,
+      method: 'POST',
+      headers: { 'content-type': FORM, authorization: auth },
+      body: form({ grant_type: 'client_credentials', scope: BENCH_CLIENT.scope }),
+    },
+    introspection: {
+      url: `${url}/oauth/introspect`,
+      method: 'POST',
+      headers: { 'content-type': FORM, authorization: auth },
+      body: form({ token }),
+    },
+  };
+}
+
+interface Workloads {
+  clientCredentials?: WorkloadSpec;
+  introspection: WorkloadSpec;
+}
+
+interface Subject {
+  name: string;
+  description: string;
+  running: Running;
+  workloads: Workloads;
 }
 
 const ADMIN_SECRET = 'bench-admin-secret-0123456789abcdefghijklmnop';
@@ -222,7 +237,12 @@ async function tesseraSubject(workers: number, dir: string) {
   const created = await fetch(`${subject.url}/admin/api/clients`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: `bench ${Date.now()}`, scope: BENCH_CLIENT.scope }),
+    // Short-lived tokens, so the benchmark's leave Redis within a minute.
+    body: JSON.stringify({
+      client_name: `bench ${Date.now()}`,
+      scope: BENCH_CLIENT.scope,
+      access_token_ttl: 60,
+    }),
   });
   const body = (await created.json()) as { client: { client_id: string }; client_secret: string };
   return { subject, creds: { clientId: body.client.client_id, secret: body.client_secret } };
@@ -235,96 +255,119 @@ type SubjectResult = {
   peakRssMb: number;
 };
 
+/** Starts every subject that BENCH_SUBJECTS asks for (all by default), each ready to be measured. */
+async function startSubjects(dir: string): Promise<Subject[]> {
+  const wanted = (name: string) => !ONLY || ONLY.includes(name);
+  const store = REDIS_URL ? `Redis (${REDIS_URL.replace(/\/\/[^@]*@/, '//')})` : 'embedded SQLite';
+  const subjects: Subject[] = [];
+  for (const workers of [1, 2]) {
+    const name = workers === 1 ? 'tessera' : 'tessera-2-workers';
+    if (!wanted(name)) continue;
+    const { subject, creds } = await tesseraSubject(workers, dir);
+    subjects.push({
+      name,
+      description: `Tessera, ${workers} worker${workers > 1 ? 's' : ''}, ${store}, argon2id secrets`,
+      running: subject,
+      workloads: await oauthWorkloads(subject.url, creds),
+    });
+  }
+  for (const adapter of ['memory', 'redis'] as const) {
+    const name = `baseline-${adapter}`;
+    if (!wanted(name)) continue;
+    const running = await startProcess(
+      '0',
+      path.join(HERE, 'subjects/baseline.js'),
+      ['$PORT', adapter, REDIS_URL ?? 'redis://127.0.0.1:6379/15'],
+      {},
+      '/.well-known/openid-configuration',
+    );
+    subjects.push({
+      name,
+      description: `plain oidc-provider, ${adapter} adapter, plaintext secret`,
+      running,
+      workloads: await oauthWorkloads(running.url, BENCH_CLIENT),
+    });
+  }
+  if (wanted('bare-koa')) {
+    const running = await startProcess('0', path.join(HERE, 'subjects/bare-koa.js'), ['$PORT'], {}, '/');
+    subjects.push({
+      name: 'bare-koa',
+      description: 'bare Koa + @koa/router, a JSON answer (introspection-sized)',
+      running,
+      workloads: {
+        introspection: {
+          url: `${running.url}/oauth/introspect`,
+          method: 'POST',
+          headers: { 'content-type': FORM },
+          body: form({ token: 'x' }),
+        },
+      },
+    });
+  }
+  return subjects;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-bench-'));
-  const results: Record<string, SubjectResult> = {};
-  const wanted = (name: string) => !ONLY || ONLY.includes(name);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const results: Record<string, SubjectResult> = {};
+  let subjects: Subject[] = [];
   try {
-    const store = REDIS_URL ? `Redis (${REDIS_URL.replace(/\/\/[^@]*@/, '//')})` : 'embedded SQLite';
-    for (const workers of [1, 2]) {
-      const name = workers === 1 ? 'tessera' : 'tessera-2-workers';
-      if (!wanted(name)) continue;
-      log(`${name}: starting`);
-      const { subject, creds } = await tesseraSubject(workers, dir);
-      try {
-        const measured = await oauthWorkloads(subject.url, creds);
-        results[name] = {
-          description: `Tessera, ${workers} worker${workers > 1 ? 's' : ''}, ${store}, argon2id secrets`,
-          ...measured,
-          peakRssMb: peakRssMb(subject.child.pid!),
-        };
-      } finally {
-        await subject.stop();
+    log('starting subjects');
+    subjects = await startSubjects(dir);
+    const kinds = ['clientCredentials', 'introspection'] as const;
+    const runs = new Map<string, LoadResult[]>();
+    for (const kind of kinds) {
+      for (const subject of subjects) {
+        const spec = subject.workloads[kind];
+        if (spec) await load(spec, WARMUP);
+      }
+      // Rounds go through every subject in turn, so a change in the machine's state (other
+      // tenants, Redis) touches all of them alike and each round's ratios are fair.
+      for (let round = 1; round <= RUNS; round += 1) {
+        for (const subject of subjects) {
+          const spec = subject.workloads[kind];
+          if (!spec) continue;
+          log(`${kind} round ${round}: ${subject.name}`);
+          const key = `${subject.name}/${kind}`;
+          runs.set(key, [...(runs.get(key) ?? []), await measuredRun(spec, DURATION)]);
+        }
       }
     }
-    for (const adapter of ['memory', 'redis'] as const) {
-      const name = `baseline-${adapter}`;
-      if (!wanted(name)) continue;
-      if (adapter === 'redis' && !REDIS_URL)
-        log('baseline-redis: using redis://127.0.0.1:6379/15 (REDIS_URL unset)');
-      log(`${name}: starting`);
-      const subject = await startProcess(
-        '0',
-        path.join(HERE, 'subjects/baseline.js'),
-        ['$PORT', adapter, REDIS_URL ?? 'redis://127.0.0.1:6379/15'],
-        {},
-        '/.well-known/openid-configuration',
-      );
-      try {
-        const measured = await oauthWorkloads(subject.url, BENCH_CLIENT);
-        results[name] = {
-          description: `plain oidc-provider, ${adapter} adapter, plaintext secret`,
-          ...measured,
-          peakRssMb: peakRssMb(subject.child.pid!),
-        };
-      } finally {
-        await subject.stop();
-      }
-    }
-    if (wanted('bare-koa')) {
-      log('bare-koa: starting');
-      const subject = await startProcess('0', path.join(HERE, 'subjects/bare-koa.js'), ['$PORT'], {}, '/');
-      try {
-        results['bare-koa'] = {
-          description: 'bare Koa + @koa/router, a JSON answer (introspection-sized)',
-          introspection: await measure({
-            url: `${subject.url}/oauth/introspect`,
-            method: 'POST',
-            headers: { 'content-type': FORM },
-            body: form({ token: 'x' }),
-          }),
-          peakRssMb: peakRssMb(subject.child.pid!),
-        };
-      } finally {
-        await subject.stop();
-      }
+    for (const subject of subjects) {
+      const of = (kind: (typeof kinds)[number]) => runs.get(`${subject.name}/${kind}`);
+      const cc = of('clientCredentials');
+      results[subject.name] = {
+        description: subject.description,
+        ...(cc ? { clientCredentials: summarise(cc) } : {}),
+        introspection: summarise(of('introspection')!),
+        peakRssMb: peakRssMb(subject.running.child.pid!),
+      };
     }
   } finally {
+    for (const subject of subjects) await subject.running.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+  /** The median over rounds of one subject's figure divided by another's in the same round. */
+  const pairedRatio = (
+    a: WorkloadResult | undefined,
+    b: WorkloadResult | undefined,
+    pick: (r: LoadResult) => number,
+  ) => {
+    if (!a || !b) return null;
+    const each = a.runs.map((run, i) => pick(run) / pick(b.runs[i]!));
+    return Math.round(summary(each).median * 100) / 100;
+  };
   const t = results.tessera;
   const base = results['baseline-redis'];
+  const rps = (r: LoadResult) => r.requestsPerSecond;
   const ratios = {
-    clientCredentialsVsBaselineRedis: ratio(
-      t?.clientCredentials?.requestsPerSecond.median,
-      base?.clientCredentials?.requestsPerSecond.median,
-    ),
-    p99VsBaselineRedis: ratio(t?.clientCredentials?.p99.median, base?.clientCredentials?.p99.median),
-    introspectionVsBaselineRedis: ratio(
-      t?.introspection.requestsPerSecond.median,
-      base?.introspection.requestsPerSecond.median,
-    ),
-    introspectionVsBareKoa: ratio(
-      t?.introspection.requestsPerSecond.median,
-      results['bare-koa']?.introspection.requestsPerSecond.median,
-    ),
-    twoWorkersVsOne: ratio(
-      results['tessera-2-workers']?.clientCredentials?.requestsPerSecond.median,
-      t?.clientCredentials?.requestsPerSecond.median,
-    ),
+    clientCredentialsVsBaselineRedis: pairedRatio(t?.clientCredentials, base?.clientCredentials, rps),
+    p99VsBaselineRedis: pairedRatio(t?.clientCredentials, base?.clientCredentials, (r) => r.p99),
+    introspectionVsBaselineRedis: pairedRatio(t?.introspection, base?.introspection, rps),
+    introspectionVsBareKoa: pairedRatio(t?.introspection, results['bare-koa']?.introspection, rps),
+    twoWorkersVsOne: pairedRatio(results['tessera-2-workers']?.clientCredentials, t?.clientCredentials, rps),
   };
   const targets = {
     'client-credentials >= 1.0x baseline-redis':

@@ -70,6 +70,6 @@ const provider = new Provider(`http://127.0.0.1:${portArg}`, {
     introspection: { enabled: true },
     resourceIndicators: { enabled: false },
   },
-  ttl: { ClientCredentials: 3600 },
+  ttl: { ClientCredentials: 60 },
 });
 provider.listen(Number(portArg), () => process.stdout.write('ready\n'));
