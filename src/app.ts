@@ -29,11 +29,12 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
-  provider.use(errorHandler(logger));
 
   const missingCertificate = missingCertificateIsInvalidClient(deps.certificateSource);
   const health = healthRoutes(deps.stores);
+  // oidc-provider renders its own errors; Tessera's error shape covers Tessera's routes.
   const own: Middleware = compose([
+    errorHandler(logger),
     health.routes(),
     deps.interactions.routes(),
     deps.admin.routes(),

@@ -57,7 +57,7 @@ export function mtlsBaseUrl(config: Config): string | undefined {
 }
 
 /** Chooses and opens the store implementations the configuration asks for. */
-export async function openStores(config: Config): Promise<Stores> {
+export async function openStores(config: Config, logger?: Logger): Promise<Stores> {
   // Each adapter (and its driver) is loaded only when the configuration asks for it.
   const sqlite = async () => {
     const [{ openDatabase }, { createSqliteClientStore }, { createSqliteTokenStore }] = await Promise.all([
@@ -95,7 +95,13 @@ export async function openStores(config: Config): Promise<Stores> {
       await clientStore.close();
       throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).message})`);
     }
-    tokenStore = createRedisTokenStore(redis);
+    tokenStore = createRedisTokenStore(redis, {
+      onUnconfirmed: (missing, delivered) =>
+        logger?.warn(
+          { missing, delivered },
+          'some processes did not confirm a client change in time; they may answer from their cache until they catch up',
+        ),
+    });
   }
   // MongoDB for clients but no Redis: tokens stay in the embedded file.
   tokenStore ??= (await sqlite()).tokenStore();
@@ -107,7 +113,7 @@ export async function openStores(config: Config): Promise<Stores> {
  * the key material, runs the bootstrap and returns the assembled application.
  */
 export async function createContainer(config: Config, logger: Logger, stores?: Stores): Promise<Container> {
-  const { clientStore, tokenStore } = stores ?? (await openStores(config));
+  const { clientStore, tokenStore } = stores ?? (await openStores(config, logger));
   const usage = createUsageTracker({
     clientStore,
     onError: (err) => logger.warn({ err }, 'could not record last_used_at'),

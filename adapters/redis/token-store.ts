@@ -1,56 +1,82 @@
-import { randomUUID } from 'node:crypto';
-import { ReplyError } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { RedisClient } from './connection.js';
+import { createRedisEpochs, type RedisEpochOptions } from './epochs.js';
 
 /*
- * Layout (all under the connection's key prefix). Every command touches exactly one key, so
- * the store works unchanged on Redis Cluster: no MULTI or script spans two hash slots.
+ * Layout (all under the connection's key prefix). On Redis Cluster every command touches exactly
+ * one key, so no MULTI or script spans two hash slots and no hash tags are needed; on one Redis
+ * (or Sentinel) a record and its index entries and pointers are written by one script.
  *
- *   <Model>:<id>                hash { payload: JSON, consumed?: epoch seconds }, EXPIRE = expiresIn
+ *   <Model>:<id>                string: the payload as JSON (with `consumed` once consumed), EXPIRE = expiresIn
  *   uid:<Model>:<uid>           string <id>, same lifetime (Session lookups by uid)
  *   usercode:<Model>:<c>        string <id>, same lifetime (device flow)
  *   grant-index:<grantId>       sorted set of "<Model>:<id>" keys scored by their expiry (epoch
  *                               seconds, +inf for none); lives as long as its longest member
  *   client-index:<clientId>     likewise, for everything a client holds
  *   counter:<key>               integer, expiring one window after its first hit (login throttling)
- *   epoch:<name>                random mark, moved on every change (see TokenStore.bumpEpoch)
+ *   epoch:<name>                random mark, moved on every change (see TokenStore.bumpEpoch);
+ *                               moves are also published on the channel <prefix>epochs:<db> (epochs.ts)
  *
- * A record and its index entries are written together (one round trip); a token is handed out
+ * A record and its index entries are written in one round trip; a token is handed out
  * only when all writes succeeded, and an index entry without its record is harmless. Each
  * index drops its expired entries whenever an entry is added, so a client that is issued
  * tokens all day keeps an index the size of its live tokens, not of its history.
  */
 
-/** Adds a member to an index, drops expired members and stretches the index's lifetime (0 = forever). */
-const INDEX_ADD = `
-local left = redis.call('TTL', KEYS[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local wanted = tonumber(ARGV[4])
-if wanted == 0 then
-  redis.call('PERSIST', KEYS[1])
-elseif left == -2 or (left >= 0 and left < wanted) then
-  redis.call('EXPIRE', KEYS[1], wanted)
-end
+/**
+ * Adds `member` (scored `score`) to the index `key`, drops members that expired before `now` and
+ * stretches the index's lifetime to at least `ttl` seconds (0 = forever).
+ */
+const INDEX_ADD_FUNCTION = `
+local function index_add(key, member, score, now, ttl)
+  local left = redis.call('TTL', key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now)
+  redis.call('ZADD', key, score, member)
+  if ttl == 0 then
+    redis.call('PERSIST', key)
+  elseif left == -2 or (left >= 0 and left < ttl) then
+    redis.call('EXPIRE', key, ttl)
+  end
+end`;
+
+/** One index entry (Redis Cluster: the record and each index are written separately). */
+const INDEX_ADD = `${INDEX_ADD_FUNCTION}
+index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 return 1`;
 
-/** Replaces a record in one step: its payload and its lifetime (0 = none). */
-const UPSERT = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+/**
+ * A record with its index entries and pointers in one script (one Redis, or Sentinel).
+ * KEYS: the record, ARGV[6] indexes, then pointers. ARGV: payload, ttl (0 = none), index member,
+ * its score, now, number of indexes, pointer value.
+ */
+const UPSERT = `${INDEX_ADD_FUNCTION}
 local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+local indexes = tonumber(ARGV[6])
+for i = 1, #KEYS do
+  local value = ARGV[1]
+  if i > 1 + indexes then value = ARGV[7] end
+  if i == 1 or i > 1 + indexes then
+    if ttl > 0 then redis.call('SET', KEYS[i], value, 'EX', ttl) else redis.call('SET', KEYS[i], value) end
+  else
+    index_add(KEYS[i], ARGV[3], ARGV[4], ARGV[5], ttl)
+  end
+end
 return 1`;
 
-/** Marks a record consumed, only if it still exists (never resurrects it without a lifetime). */
+/**
+ * Marks a record consumed, keeping its lifetime, only if it still exists (never resurrects it).
+ * The record is a JSON object; `"consumed":<seconds>` goes in before its closing brace (a
+ * repeated member is harmless: the last one counts).
+ */
 const CONSUME = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'consumed', ARGV[1])
-  return 1
-end
-return 0`;
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+local body = string.sub(record, 1, -2)
+if body ~= '{' then body = body .. ',' end
+redis.call('SET', KEYS[1], body .. '"consumed":' .. ARGV[1] .. '}', 'KEEPTTL')
+return 1`;
 
 /** INCR that starts the window on the first hit only (one key, so Cluster-safe). */
 const COUNT = `
@@ -61,37 +87,43 @@ return count`;
 interface ScriptedClient {
   tesseraCount(key: string, windowSeconds: number): Promise<number>;
   tesseraIndexAdd(key: string, member: string, expiresAt: string, now: number, ttl: number): Promise<number>;
-  tesseraUpsert(key: string, payload: string, ttl: number): Promise<number>;
+  tesseraUpsert(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   tesseraConsume(key: string, at: number): Promise<number>;
 }
 
 /**
- * Runs a store call. A Redis error reply is a bug and surfaces as is; anything else (refused
- * connection, closed stream, retries exhausted) means Redis is out of reach right now.
+ * What a failed command means: a Redis error reply is a bug and surfaces as is; anything else
+ * (refused connection, closed stream, retries exhausted) means Redis is out of reach right now.
  */
+function unavailable(error: unknown): never {
+  if (error instanceof ReplyError) throw error;
+  throw new StoreUnavailableError('token_store', { cause: error });
+}
+
+/** Runs a store call, its failures as {@link unavailable} says. */
 async function guarded<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof ReplyError) throw error;
-    throw new StoreUnavailableError('token_store', { cause: error });
+    return unavailable(error);
   }
 }
 
+const nothing = (): void => undefined;
+
 /** The Redis token store. The client is owned by the store and closed with it. */
-export function createRedisTokenStore(client: RedisClient): TokenStore {
+export function createRedisTokenStore(client: RedisClient, options: RedisEpochOptions = {}): TokenStore {
   client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
-  client.defineCommand('tesseraUpsert', { numberOfKeys: 1, lua: UPSERT });
+  client.defineCommand('tesseraUpsert', { lua: UPSERT });
+  const cluster = client instanceof Cluster;
   client.defineCommand('tesseraConsume', { numberOfKeys: 1, lua: CONSUME });
   client.defineCommand('tesseraCount', { numberOfKeys: 1, lua: COUNT });
   const scripted = client as unknown as ScriptedClient;
+  const epochs = createRedisEpochs(client, options);
 
   const read = async (key: string): Promise<TokenPayload | undefined> => {
-    const record = await client.hgetall(key);
-    if (!record.payload) return undefined;
-    const payload = JSON.parse(record.payload) as TokenPayload;
-    if (record.consumed) payload.consumed = Number(record.consumed);
-    return payload;
+    const record = await client.get(key);
+    return record ? (JSON.parse(record) as TokenPayload) : undefined;
   };
 
   const removeIndexed = async (indexKey: string): Promise<void> => {
@@ -111,32 +143,34 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
         return id ? read(keyOf(id)) : undefined;
       };
       adapter = {
-        upsert: (id, payload, expiresIn) =>
-          guarded(async () => {
-            const key = keyOf(id);
-            const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
-            const now = Math.floor(Date.now() / 1000);
-            const expiresAt = ttl ? String(now + ttl) : '+inf';
-            const writes: Promise<unknown>[] = [scripted.tesseraUpsert(key, JSON.stringify(payload), ttl)];
-            if (typeof payload.grantId === 'string')
-              writes.push(
-                scripted.tesseraIndexAdd(`grant-index:${payload.grantId}`, key, expiresAt, now, ttl),
-              );
-            if (typeof payload.clientId === 'string')
-              writes.push(
-                scripted.tesseraIndexAdd(`client-index:${payload.clientId}`, key, expiresAt, now, ttl),
-              );
-            for (const [field, prefix] of [
-              ['uid', 'uid'],
-              ['userCode', 'usercode'],
-            ] as const) {
-              const value = payload[field];
-              if (typeof value !== 'string') continue;
-              const pointer = `${prefix}:${model}:${value}`;
-              writes.push(ttl ? client.set(pointer, id, 'EX', ttl) : client.set(pointer, id));
-            }
-            await Promise.all(writes);
-          }),
+        // On the hot path (every token issued): one script, or on a cluster one command per key,
+        // and no more promises than those.
+        upsert(id, payload, expiresIn) {
+          const key = keyOf(id);
+          const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
+          const now = Math.floor(Date.now() / 1000);
+          const expiresAt = ttl ? String(now + ttl) : '+inf';
+          const record = JSON.stringify(payload);
+          const indexes: string[] = [];
+          if (typeof payload.grantId === 'string') indexes.push(`grant-index:${payload.grantId}`);
+          if (typeof payload.clientId === 'string') indexes.push(`client-index:${payload.clientId}`);
+          const pointers: string[] = [];
+          if (typeof payload.uid === 'string') pointers.push(`uid:${model}:${payload.uid}`);
+          if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
+          if (!cluster) {
+            const keys = [key, ...indexes, ...pointers];
+            return scripted
+              .tesseraUpsert(keys.length, ...keys, record, ttl, key, expiresAt, now, indexes.length, id)
+              .then(nothing, unavailable);
+          }
+          const set = (target: string, value: string) =>
+            ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
+          return Promise.all([
+            set(key, record),
+            ...indexes.map((index) => scripted.tesseraIndexAdd(index, key, expiresAt, now, ttl)),
+            ...pointers.map((pointer) => set(pointer, id)),
+          ]).then(nothing, unavailable);
+        },
         find: (id) => guarded(() => read(keyOf(id))),
         findByUid: (uid) => guarded(() => lookup(`uid:${model}:${uid}`)),
         findByUserCode: (userCode) => guarded(() => lookup(`usercode:${model}:${userCode}`)),
@@ -161,16 +195,17 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
       guarded(async () => {
         await client.unlink(`counter:${key}`);
       }),
-    readEpoch: (name) => guarded(async () => (await client.get(`epoch:${name}`)) ?? ''),
-    bumpEpoch: (name) =>
-      guarded(async () => {
-        // A random mark, not a counter: after a Redis data loss no old mark can come back.
-        await client.set(`epoch:${name}`, randomUUID());
-      }),
+    readEpoch(name) {
+      const mark = epochs.read(name);
+      return typeof mark === 'string' ? mark : guarded(() => mark);
+    },
+    // A random mark, not a counter: after a Redis data loss no old mark can come back.
+    bumpEpoch: (name) => guarded(() => epochs.bump(name)),
     async ping() {
       await guarded(() => client.ping());
     },
     async close() {
+      await epochs.close();
       await client.quit().catch(() => client.disconnect());
     },
   };

@@ -132,7 +132,7 @@ export function createSqliteTokenStore(
     async resetCounter(key) {
       db.prepare('DELETE FROM counters WHERE key = ?').run(key);
     },
-    async readEpoch(name) {
+    readEpoch(name) {
       return (readMark.get(name) as string | undefined) ?? '';
     },
     async bumpEpoch(name) {

@@ -54,26 +54,48 @@ export function createClientCache(deps: {
     return toProviderMetadata(record);
   }
 
+  /** The entry for `clientId` if it was loaded under `mark` and is not too old. */
+  const fresh = (clientId: string, mark: string): Entry | undefined => {
+    const entry = entries.get(clientId);
+    return entry && entry.mark === mark && Date.now() - entry.loadedAt < maxAgeMs ? entry : undefined;
+  };
+
+  const reload = async (clientId: string, mark: string): Promise<ProviderClientMetadata | undefined> => {
+    const loadedAt = Date.now();
+    const metadata = await load(clientId);
+    entries.set(clientId, { mark, metadata, loadedAt });
+    return metadata;
+  };
+
+  const underMark = (clientId: string, mark: string) => {
+    const entry = fresh(clientId, mark);
+    return entry ? entry.metadata : reload(clientId, mark);
+  };
+
+  /** First sight of a client: learn its account, then load it again under the account's mark. */
+  const firstSight = async (clientId: string): Promise<ProviderClientMetadata | undefined> => {
+    if ((await load(clientId)) === undefined && !accountOf.has(clientId)) return undefined;
+    return reload(clientId, await tokenStore.readEpoch(epochOf(accountOf.get(clientId)!)));
+  };
+
   return {
     /** Whether lookups are cached (and the same metadata object is handed out while unchanged). */
     enabled,
 
-    /** The provider metadata of `clientId`, or undefined when it must not authenticate. */
-    async metadata(clientId: string): Promise<ProviderClientMetadata | undefined> {
+    /**
+     * The provider metadata of `clientId`, or undefined when it must not authenticate. Answers
+     * without a promise when the entry is current and the store knew the mark without I/O.
+     */
+    metadata(
+      clientId: string,
+    ): ProviderClientMetadata | undefined | Promise<ProviderClientMetadata | undefined> {
       if (!enabled) return load(clientId);
-      let accountId = accountOf.get(clientId);
-      if (accountId === undefined) {
-        // First sight: learn the account, then load again under its mark.
-        if ((await load(clientId)) === undefined && !accountOf.has(clientId)) return undefined;
-        accountId = accountOf.get(clientId)!;
-      }
-      const mark = await tokenStore.readEpoch(epochOf(accountId));
-      const entry = entries.get(clientId);
-      if (entry && entry.mark === mark && Date.now() - entry.loadedAt < maxAgeMs) return entry.metadata;
-      const loadedAt = Date.now();
-      const metadata = await load(clientId);
-      entries.set(clientId, { mark, metadata, loadedAt });
-      return metadata;
+      const accountId = accountOf.get(clientId);
+      if (accountId === undefined) return firstSight(clientId);
+      const mark = tokenStore.readEpoch(epochOf(accountId));
+      return typeof mark === 'string'
+        ? underMark(clientId, mark)
+        : mark.then((read) => underMark(clientId, read));
     },
 
     /**

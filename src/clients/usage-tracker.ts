@@ -10,13 +10,14 @@ export function createUsageTracker(deps: {
   intervalMs?: number;
   onError?: (error: unknown) => void;
 }) {
-  const pending = new Map<string, string>();
+  /** Client id → when it was last used (epoch ms; turned into a timestamp only when written). */
+  const pending = new Map<string, number>();
   const flush = async (): Promise<void> => {
     const batch = [...pending];
     pending.clear();
     for (const [clientId, at] of batch) {
       try {
-        await deps.clientStore.touchClient(clientId, at);
+        await deps.clientStore.touchClient(clientId, new Date(at).toISOString());
       } catch (error) {
         deps.onError?.(error);
       }
@@ -26,7 +27,7 @@ export function createUsageTracker(deps: {
   timer.unref();
   return {
     touch(clientId: string): void {
-      pending.set(clientId, new Date().toISOString());
+      pending.set(clientId, Date.now());
     },
     flush,
     async close(): Promise<void> {

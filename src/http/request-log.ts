@@ -19,7 +19,7 @@ export function requestLog(parent: Logger): Middleware {
     ctx.state.reqId = reqId;
     ctx.set('x-request-id', reqId);
     const path = ctx.path;
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
       await next();
     } finally {
@@ -30,7 +30,7 @@ export function requestLog(parent: Logger): Middleware {
           method: ctx.method,
           path,
           status: ctx.status,
-          duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
           client_id: oidc?.client?.clientId,
           remote: ctx.ip,
         },

@@ -20,7 +20,7 @@ export function registerClientCredentialsGrant(provider: Provider): void {
     ]),
   );
 
-  async function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
+  function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
     const client = ctx.oidc.client!;
     const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
     const params = ctx.oidc.params as { scope?: string | undefined };
@@ -33,7 +33,7 @@ export function registerClientCredentialsGrant(provider: Provider): void {
         throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
       }
     }
-    await builtInHandler(provider, helpers, ctx);
+    return builtInHandler(provider, helpers, ctx);
   }
 
   provider.registerGrantType('client_credentials', clientCredentialsWithScopeRules, [...parameters]);

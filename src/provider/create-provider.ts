@@ -51,18 +51,19 @@ export const ROUTES = {
  * Mounted on the token endpoint only.
  */
 export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
-  return async function missingCertificate(ctx, next) {
-    await next();
-    if (ctx.status !== 400) return;
-    const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
-    if (
-      client?.tlsClientCertificateBoundAccessTokens &&
-      (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
-      !requestCertificate(ctx, source)
-    ) {
-      ctx.status = 401;
-      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
-    }
+  return function missingCertificate(ctx, next) {
+    return next().then(() => {
+      if (ctx.status !== 400) return;
+      const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+      if (
+        client?.tlsClientCertificateBoundAccessTokens &&
+        (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
+        !requestCertificate(ctx, source)
+      ) {
+        ctx.status = 401;
+        ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+      }
+    });
   };
 }
 
@@ -261,19 +262,26 @@ export function createProvider(deps: ProviderDeps): Provider {
   // oidc-provider hashes the metadata of every client it is handed, on every lookup, to find
   // its Client object again. The client cache hands out the same metadata object for as long as
   // the client is unchanged, so the Client object can be kept with it.
-  const clientsByMetadata = new WeakMap<object, InstanceType<typeof provider.Client>>();
+  type ProviderClient = InstanceType<typeof provider.Client>;
+  const clientsByMetadata = new WeakMap<object, ProviderClient>();
   const findClient = provider.Client.find.bind(provider.Client);
-  provider.Client.find = async (id: string) => {
-    if (!deps.clientCache.enabled || typeof id !== 'string' || !id) return findClient(id);
-    const metadata = await deps.clientCache.metadata(id);
+  const clientOf = (id: string, metadata: object | undefined) => {
     if (!metadata) return undefined;
-    let client = clientsByMetadata.get(metadata);
-    if (!client) {
-      client = await findClient(id);
+    const kept = clientsByMetadata.get(metadata);
+    if (kept) return kept;
+    return findClient(id).then((client) => {
       if (client) clientsByMetadata.set(metadata, client);
-    }
-    return client;
+      return client;
+    });
   };
+  // A current client is handed back without a promise (oidc-provider awaits it either way).
+  provider.Client.find = ((id: string) => {
+    if (!deps.clientCache.enabled || typeof id !== 'string' || !id) return findClient(id);
+    const metadata = deps.clientCache.metadata(id);
+    return metadata instanceof Promise
+      ? metadata.then((loaded) => clientOf(id, loaded))
+      : clientOf(id, metadata);
+  }) as typeof provider.Client.find;
 
   registerClientCredentialsGrant(provider);
   return provider;

@@ -52,9 +52,10 @@ export interface TokenStore {
    * The current mark of the epoch `name` ('' when it was never moved). Processes that cache
    * something remember the mark they loaded it under and treat the entry as stale once the mark
    * differs; shared by every process on the store, so a change on one node is seen by the next
-   * request on any other.
+   * request on any other. Answers at once, without a promise, when the store knows the current
+   * mark without I/O (it is read on every client lookup).
    */
-  readEpoch(name: string): Promise<string>;
+  readEpoch(name: string): string | Promise<string>;
   /** Moves the epoch `name` to a new mark no one has seen before. */
   bumpEpoch(name: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */

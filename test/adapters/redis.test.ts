@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createRedisEpochs, type RedisEpochOptions } from '../../adapters/redis/epochs.js';
 import { createRedisTokenStore } from '../../adapters/redis/token-store.js';
-import { connectRedis, readyRedis } from '../../adapters/redis/connection.js';
+import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import {
   startRedisCluster,
@@ -71,6 +73,16 @@ describe('redis token store', () => {
       assert.equal(await client.ttl('client-index:c1'), -1);
       await store.adapter('AccessToken').consume('missing');
       assert.equal(await client.exists('AccessToken:missing'), 0, 'consume never creates a record');
+
+      // A record is its payload as JSON; consuming it adds `consumed` and keeps its lifetime.
+      assert.deepEqual(JSON.parse((await client.get('AccessToken:abc'))!), { clientId: 'c1', grantId: 'g1' });
+      await store.adapter('AccessToken').consume('abc');
+      const consumed = JSON.parse((await client.get('AccessToken:abc'))!) as Record<string, unknown>;
+      assert.equal(typeof consumed.consumed, 'number');
+      assert.ok((await client.ttl('AccessToken:abc')) > 100);
+      await store.adapter('Interaction').upsert('empty', {}, 60);
+      await store.adapter('Interaction').consume('empty');
+      assert.equal(typeof (await store.adapter('Interaction').find('empty'))?.consumed, 'number');
     } finally {
       await store.close();
       await cleanup();
@@ -84,5 +96,125 @@ describe('redis token store', () => {
     client.disconnect();
     await assert.rejects(store.adapter('AccessToken').find('x'), StoreUnavailableError);
     await assert.rejects(store.ping(), StoreUnavailableError);
+    await store.close();
   });
 });
+
+describe('redis epochs across processes', () => {
+  /** Two processes' worth of epochs on one prefix: each its own connection and subscription. */
+  async function twoNodes(name: string, options: RedisEpochOptions = {}) {
+    const prefix = uniquePrefix(name);
+    const a = await testRedis(TEST_REDIS_URL, prefix);
+    const b = await testRedis(TEST_REDIS_URL, prefix);
+    const nodeA = createRedisEpochs(a.client, options);
+    const nodeB = createRedisEpochs(b.client, options);
+    await waitUntil(() => nodeA.live && nodeB.live);
+    return {
+      prefix,
+      raw: a.client,
+      nodeA,
+      nodeB,
+      async dispose() {
+        await nodeA.close();
+        await nodeB.close();
+        a.client.disconnect();
+        b.client.disconnect();
+        await a.cleanup();
+      },
+    };
+  }
+
+  it('answers from a local copy, and a move on one process reaches the other before it returns', async () => {
+    const nodes = await twoNodes('epochs-move');
+    try {
+      const { nodeA, nodeB, raw } = nodes;
+      assert.equal(await nodeB.read('account:x'), '');
+      // Written behind the subscription's back: a process that has the name answers locally.
+      await raw.set('epoch:account:x', 'behind-its-back');
+      assert.equal(await nodeB.read('account:x'), '');
+      await nodeA.bump('account:x');
+      const moved = await nodeB.read('account:x');
+      assert.notEqual(moved, '');
+      assert.equal(moved, await raw.get('epoch:account:x'));
+      assert.equal(await nodeA.read('account:x'), moved);
+      await nodeB.bump('account:x');
+      assert.notEqual(await nodeA.read('account:x'), moved);
+      assert.equal(await nodeA.read('account:x'), await nodeB.read('account:x'));
+    } finally {
+      await nodes.dispose();
+    }
+  });
+
+  it('waits for every subscriber to confirm a move, and reports the ones that never do', async () => {
+    const unconfirmed: [number, number][] = [];
+    const nodes = await twoNodes('epochs-confirm', {
+      confirmTimeoutMs: 400,
+      onUnconfirmed: (missing, delivered) => unconfirmed.push([missing, delivered]),
+    });
+    // A subscriber that confirms 150 ms late, then one that never confirms.
+    const slow = new Redis(TEST_REDIS_URL);
+    const publisher = new Redis(TEST_REDIS_URL);
+    try {
+      const channel = `${nodes.prefix}epochs:0`;
+      slow.on('message', (_channel: string, text: string) => {
+        const { reply, id } = JSON.parse(text) as { reply: string; id: string };
+        setTimeout(() => void publisher.publish(reply, id), 150);
+      });
+      await slow.subscribe(channel);
+      let started = Date.now();
+      await nodes.nodeA.bump('account:y');
+      const waited = Date.now() - started;
+      assert.ok(waited >= 140 && waited < 400, `waited ${waited} ms for the late confirmation`);
+      assert.deepEqual(unconfirmed, []);
+
+      const silent = new Redis(TEST_REDIS_URL);
+      try {
+        await silent.subscribe(channel);
+        started = Date.now();
+        await nodes.nodeA.bump('account:y');
+        assert.ok(Date.now() - started >= 390, 'waited out the silent subscriber');
+        assert.deepEqual(unconfirmed, [[1, 4]]);
+      } finally {
+        silent.disconnect();
+      }
+    } finally {
+      slow.disconnect();
+      publisher.disconnect();
+      await nodes.dispose();
+    }
+  });
+
+  it('never answers from the copy it had before its subscription dropped', async () => {
+    const nodes = await twoNodes('epochs-down');
+    try {
+      const { nodeA, nodeB, raw } = nodes;
+      assert.equal(await nodeB.read('account:z'), '');
+      await killConnection(raw, nodeB.subscriberName!);
+      // Whatever was moved while it was cut off is read from Redis, not from the old copy.
+      await raw.set('epoch:account:z', 'while-down');
+      assert.equal(await nodeB.read('account:z'), 'while-down');
+      await waitUntil(() => nodeB.live);
+      assert.equal(await nodeB.read('account:z'), 'while-down');
+      await nodeA.bump('account:z');
+      assert.equal(await nodeB.read('account:z'), await raw.get('epoch:account:z'));
+    } finally {
+      await nodes.dispose();
+    }
+  });
+});
+
+/** Closes the server side of the connection named `name`, as a network failure would. */
+async function killConnection(client: RedisClient, name: string): Promise<void> {
+  const list = (await client.call('CLIENT', 'LIST')) as string;
+  const line = list.split('\n').find((l) => l.includes(` name=${name} `));
+  assert.ok(line, `connection ${name} is listed`);
+  await client.call('CLIENT', 'KILL', 'ID', /^id=(\d+)/.exec(line)![1]!);
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

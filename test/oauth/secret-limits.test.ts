@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSecretChecker, SecretChecksBusyError } from '../../src/crypto/secret-checker.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createSecretChecker, hmacSha256, SecretChecksBusyError } from '../../src/crypto/secret-checker.js';
 
 /** A hash check that finishes only when the test says so. */
 function controlledChecks() {
@@ -52,10 +53,13 @@ describe('secret check limits', () => {
       verify: checks.verify,
     });
     const flood = [1, 2].map((i) => checker.checkClientSecret('victim', 'h', `wrong-${i}`));
-    await assert.rejects(checker.checkClientSecret('victim', 'h', 'wrong-3'), SecretChecksBusyError);
+    await assert.rejects(
+      async () => checker.checkClientSecret('victim', 'h', 'wrong-3'),
+      SecretChecksBusyError,
+    );
     const others = ['a', 'b'].map((id) => checker.checkClientSecret(id, 'h', 'wrong'));
     // One running, three waiting: the queue is full for everyone now.
-    await assert.rejects(checker.checkClientSecret('c', 'h', 'wrong'), SecretChecksBusyError);
+    await assert.rejects(async () => checker.checkClientSecret('c', 'h', 'wrong'), SecretChecksBusyError);
     assert.equal(checker.stats().refused, 2);
     for (let i = 0; i < 4; i += 1) {
       await tick();
@@ -88,7 +92,8 @@ describe('secret check limits', () => {
     await tick();
     checks.finish(true);
     assert.equal(await first, true);
-    assert.equal(await checker.checkClientSecret('c', 'hash-1', 's3cret'), true, 'no check needed');
+    // Verified already: answered at once, no check and no promise.
+    assert.equal(checker.checkClientSecret('c', 'hash-1', 's3cret'), true);
     assert.equal(checker.stats().argon2, 1);
 
     // A new hash (rotation) sends the same secret back to the real check.
@@ -106,5 +111,24 @@ describe('secret check limits', () => {
       assert.equal(await password, true);
     }
     assert.equal(checker.stats().argon2, 4);
+  });
+});
+
+describe('verified-secret keys', () => {
+  it('are HMAC-SHA256 as RFC 2104 defines it', () => {
+    for (const key of [randomBytes(32), randomBytes(64), Buffer.from('key')]) {
+      const mac = hmacSha256(key);
+      for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', 'x'.repeat(1000)]) {
+        assert.equal(mac(message), createHmac('sha256', key).update(message).digest('base64url'));
+      }
+    }
+    // RFC 4231 test case 2.
+    assert.equal(
+      Buffer.from(hmacSha256(Buffer.from('Jefe'))('what do ya want for nothing?'), 'base64url').toString(
+        'hex',
+      ),
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    assert.throws(() => hmacSha256(randomBytes(65)));
   });
 });
