@@ -24,6 +24,8 @@ export interface RedisEpochs {
   bump(name: string): Promise<void>;
   /** Whether reads are being answered from the local copy right now. */
   readonly live: boolean;
+  /** How many times the subscription has been established (it is again after a reconnection). */
+  readonly subscriptions: number;
   /** The subscription's connection name (`CLIENT LIST`), none on a cluster. */
   readonly subscriberName: string | undefined;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export function createRedisEpochs(client: RedisClient, options: RedisEpochOption
   let generation = 0;
   let live = false;
   let closed = false;
+  let subscriptions = 0;
 
   const readRedis = async (name: string): Promise<string> => {
     const before = generation;
@@ -107,6 +110,7 @@ export function createRedisEpochs(client: RedisClient, options: RedisEpochOption
           // Whatever was published before now is in Redis itself: start from an empty copy.
           forget();
           live = true;
+          subscriptions += 1;
         },
         () => subscriber.disconnect(true),
       );
@@ -138,6 +142,9 @@ export function createRedisEpochs(client: RedisClient, options: RedisEpochOption
   return {
     get live() {
       return live;
+    },
+    get subscriptions() {
+      return subscriptions;
     },
     subscriberName: subscriber ? subscriberName : undefined,
 

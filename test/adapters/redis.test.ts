@@ -148,7 +148,7 @@ describe('redis epochs across processes', () => {
   it('waits for every subscriber to confirm a move, and reports the ones that never do', async () => {
     const unconfirmed: [number, number][] = [];
     const nodes = await twoNodes('epochs-confirm', {
-      confirmTimeoutMs: 400,
+      confirmTimeoutMs: 1500,
       onUnconfirmed: (missing, delivered) => unconfirmed.push([missing, delivered]),
     });
     // A subscriber that confirms 150 ms late, then one that never confirms.
@@ -164,7 +164,7 @@ describe('redis epochs across processes', () => {
       let started = Date.now();
       await nodes.nodeA.bump('account:y');
       const waited = Date.now() - started;
-      assert.ok(waited >= 140 && waited < 400, `waited ${waited} ms for the late confirmation`);
+      assert.ok(waited >= 140 && waited < 1500, `waited ${waited} ms for the late confirmation`);
       assert.deepEqual(unconfirmed, []);
 
       const silent = new Redis(TEST_REDIS_URL);
@@ -172,7 +172,7 @@ describe('redis epochs across processes', () => {
         await silent.subscribe(channel);
         started = Date.now();
         await nodes.nodeA.bump('account:y');
-        assert.ok(Date.now() - started >= 390, 'waited out the silent subscriber');
+        assert.ok(Date.now() - started >= 1490, 'waited out the silent subscriber');
         assert.deepEqual(unconfirmed, [[1, 4]]);
       } finally {
         silent.disconnect();
@@ -189,11 +189,12 @@ describe('redis epochs across processes', () => {
     try {
       const { nodeA, nodeB, raw } = nodes;
       assert.equal(await nodeB.read('account:z'), '');
+      const before = nodeB.subscriptions;
       await killConnection(raw, nodeB.subscriberName!);
-      // Whatever was moved while it was cut off is read from Redis, not from the old copy.
+      // Moved while it was cut off (no message reaches it): once subscribed again, it reads
+      // Redis instead of trusting the copy it had.
       await raw.set('epoch:account:z', 'while-down');
-      assert.equal(await nodeB.read('account:z'), 'while-down');
-      await waitUntil(() => nodeB.live);
+      await waitUntil(() => nodeB.subscriptions > before && nodeB.live);
       assert.equal(await nodeB.read('account:z'), 'while-down');
       await nodeA.bump('account:z');
       assert.equal(await nodeB.read('account:z'), await raw.get('epoch:account:z'));
