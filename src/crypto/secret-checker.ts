@@ -1,24 +1,12 @@
-import { hash, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { verifySecret } from './secrets.js';
 
-/**
- * HMAC-SHA256 (RFC 2104) under `key` (at most 64 bytes), base64url. Built from one-shot hashes
- * with the padded keys computed once: a `createHmac` object per call costs several times more on
- * the token endpoint, where this runs on every request.
- */
+/** HMAC-SHA256 under `key` (made here: at most one SHA-256 block), base64url. */
 export function hmacSha256(key: Buffer): (message: string) => string {
   if (key.length > 64) throw new Error('HMAC key longer than the SHA-256 block');
-  const inner = Buffer.alloc(64, 0x36);
-  const outer = Buffer.alloc(64, 0x5c);
-  for (let i = 0; i < key.length; i += 1) {
-    inner[i]! ^= key[i]!;
-    outer[i]! ^= key[i]!;
-  }
-  return (message) => {
-    const innerDigest = hash('sha256', Buffer.concat([inner, Buffer.from(message)]), 'buffer');
-    return hash('sha256', Buffer.concat([outer, innerDigest]), 'base64url');
-  };
+  const secretKey = createSecretKey(key);
+  return (message) => createHmac('sha256', secretKey).update(message).digest('base64url');
 }
 
 /** Thrown when too many argon2 checks are already running or waiting: answer 503, retry later. */

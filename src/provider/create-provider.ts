@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
+import { AUTH_METHODS } from '../clients/client-schema.js';
 import type { SecretChecker } from '../crypto/secret-checker.js';
 import type { PrivateJwks } from '../crypto/keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
@@ -113,14 +114,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: [...config.scopes],
     responseTypes: ['code'],
-    clientAuthMethods: [
-      'client_secret_basic',
-      'client_secret_post',
-      'private_key_jwt',
-      'tls_client_auth',
-      'self_signed_tls_client_auth',
-      'none',
-    ],
+    // The methods the admin API accepts are exactly the ones the provider offers.
+    clientAuthMethods: [...AUTH_METHODS],
     pkce: { required: () => true },
     claims: {
       openid: ['sub'],

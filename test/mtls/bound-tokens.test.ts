@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { Browser, pkce } from '../support/browser.js';
+import { codeThroughForms } from '../support/browser.js';
 import { basic } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 import { identityOf, mtlsToken, send, serverCa, type Identity } from '../support/tls.js';
@@ -56,22 +56,14 @@ describe('certificate-bound access tokens', () => {
     });
 
     /** Signs bob in and returns a fresh code and its verifier. */
-    async function code(): Promise<{ code: string; verifier: string }> {
-      const browser = new Browser(tessera.url);
-      const { verifier, challenge } = pkce();
-      const query = new URLSearchParams({
-        client_id: clientId,
-        response_type: 'code',
-        redirect_uri: REDIRECT,
+    const code = () =>
+      codeThroughForms(tessera.url, {
+        clientId,
+        redirectUri: REDIRECT,
         scope: 'openid profile',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
+        username: 'bob',
+        password: 'bob password 12',
       });
-      const login = await browser.follow(`/oauth/authorize?${query}`);
-      const consent = await browser.submit(login, '/login', { username: 'bob', password: 'bob password 12' });
-      const back = await browser.submit(consent, '/confirm');
-      return { code: new URL(back.location!).searchParams.get('code')!, verifier };
-    }
 
     const redeem = (
       grant: { code: string; verifier: string },

@@ -15,8 +15,28 @@ const run = promisify(execFile);
 
 const configFor = (env: Record<string, string>) => loadConfig({ MTLS_PORT: '3443', ...env });
 
-async function openssl(...args: string[]): Promise<void> {
-  await run('openssl', args);
+/** Makes a self-signed certificate and its unencrypted key with `openssl req -x509`. */
+async function selfSigned(
+  files: { key: string; cert: string },
+  subject: string,
+  options: { ec?: boolean; days?: number; extensions?: string[] } = {},
+): Promise<void> {
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    ...(options.ec ? ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['rsa:2048']),
+    '-nodes',
+    '-keyout',
+    files.key,
+    '-out',
+    files.cert,
+    '-days',
+    String(options.days ?? 1),
+    '-subj',
+    subject,
+    ...(options.extensions ?? []).flatMap((extension) => ['-addext', extension]),
+  ]);
 }
 
 describe('client CA and server certificate', () => {
@@ -76,42 +96,14 @@ describe('client CA and server certificate', () => {
   it('uses an operator CA and server pair made with openssl, and issues certificates openssl verifies', async () => {
     const dir = fresh();
     const f = (name: string) => path.join(scratch.dir, `${path.basename(dir)}-${name}`);
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      f('ca.key'),
-      '-out',
-      f('ca.crt'),
-      '-days',
-      '30',
-      '-subj',
-      '/O=Example/CN=Example client CA',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    );
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      f('tls.key'),
-      '-out',
-      f('tls.crt'),
-      '-days',
-      '30',
-      '-subj',
-      '/CN=auth.example.com',
-    );
+    await selfSigned({ key: f('ca.key'), cert: f('ca.crt') }, '/O=Example/CN=Example client CA', {
+      days: 30,
+      extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+    });
+    await selfSigned({ key: f('tls.key'), cert: f('tls.crt') }, '/CN=auth.example.com', {
+      ec: true,
+      days: 30,
+    });
     const pki = await loadPki(
       configFor({
         TESSERA_CERTS_DIR: dir,
@@ -141,59 +133,16 @@ describe('client CA and server certificate', () => {
 
   it('stops with a clear line for a key that does not fit, a CA that is not one, or a file that is not PEM', async () => {
     const base = path.join(scratch.dir, 'bad');
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${base}-a.key`,
-      '-out',
-      `${base}-a.crt`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=a',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    );
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${base}-b.key`,
-      '-out',
-      `${base}-b.crt`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=b',
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-    );
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${base}-ec.key`,
-      '-out',
-      `${base}-ec.crt`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=ec',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    );
+    await selfSigned({ key: `${base}-a.key`, cert: `${base}-a.crt` }, '/CN=a', {
+      extensions: ['basicConstraints=critical,CA:TRUE'],
+    });
+    await selfSigned({ key: `${base}-b.key`, cert: `${base}-b.crt` }, '/CN=b', {
+      extensions: ['basicConstraints=critical,CA:FALSE'],
+    });
+    await selfSigned({ key: `${base}-ec.key`, cert: `${base}-ec.crt` }, '/CN=ec', {
+      ec: true,
+      extensions: ['basicConstraints=critical,CA:TRUE'],
+    });
     writeFileSync(`${base}-junk.pem`, 'hello');
     const cases: [Record<string, string>, string][] = [
       [

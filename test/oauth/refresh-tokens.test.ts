@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { Browser, pkce } from '../support/browser.js';
+import { Browser, codeThroughForms, pkce } from '../support/browser.js';
 import { ADMIN, introspect, postForm } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -36,21 +36,14 @@ describe('refresh tokens of a public client', () => {
 
   /** Signs bob in through the forms and redeems the code. */
   async function signIn(): Promise<Record<string, unknown>> {
-    const browser = new Browser(tessera.url);
-    const { verifier, challenge } = pkce();
-    const query = new URLSearchParams({
-      client_id: clientId,
-      response_type: 'code',
-      redirect_uri: REDIRECT,
+    const { code, verifier } = await codeThroughForms(tessera.url, {
+      clientId,
+      redirectUri: REDIRECT,
       scope: 'openid api:read',
       state: 's',
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
+      username: 'bob',
+      password: 'bob password 123',
     });
-    const login = await browser.follow(`/oauth/authorize?${query}`);
-    const consent = await browser.submit(login, '/login', { username: 'bob', password: 'bob password 123' });
-    const back = await browser.submit(consent, '/confirm');
-    const code = new URL(back.location!).searchParams.get('code')!;
     const tokens = await postForm(`${tessera.url}/oauth/token`, {
       grant_type: 'authorization_code',
       code,

@@ -115,7 +115,7 @@ describe('secret check limits', () => {
 });
 
 describe('verified-secret keys', () => {
-  it('are HMAC-SHA256 as RFC 2104 defines it', () => {
+  it('are HMAC-SHA256 (RFC 2104)', () => {
     for (const key of [randomBytes(32), randomBytes(64), Buffer.from('key')]) {
       const mac = hmacSha256(key);
       for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', 'x'.repeat(1000)]) {

@@ -80,3 +80,38 @@ export function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
+
+/**
+ * Runs the authorization-code flow through the sign-in and consent forms as a fresh browser,
+ * and returns the code with its PKCE verifier.
+ */
+export async function codeThroughForms(
+  baseUrl: string,
+  request: {
+    clientId: string;
+    redirectUri: string;
+    scope: string;
+    username: string;
+    password: string;
+    state?: string;
+  },
+): Promise<{ code: string; verifier: string }> {
+  const browser = new Browser(baseUrl);
+  const { verifier, challenge } = pkce();
+  const query = new URLSearchParams({
+    client_id: request.clientId,
+    response_type: 'code',
+    redirect_uri: request.redirectUri,
+    scope: request.scope,
+    ...(request.state ? { state: request.state } : {}),
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const login = await browser.follow(`/oauth/authorize?${query}`);
+  const consent = await browser.submit(login, '/login', {
+    username: request.username,
+    password: request.password,
+  });
+  const back = await browser.submit(consent, '/confirm');
+  return { code: new URL(back.location!).searchParams.get('code')!, verifier };
+}
