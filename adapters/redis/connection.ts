@@ -12,7 +12,6 @@ const COMMON: RedisOptions = {
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
   commandTimeout: 3000,
-  enableAutoPipelining: true,
   retryStrategy: (times) => Math.min(100 * times, 2000),
 };
 
@@ -72,7 +71,6 @@ function createClient(url: string, keyPrefix: string): RedisClient {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
     redisOptions: { ...COMMON, ...auth, ...tls },
   };

@@ -1,41 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { requestLoggerOf } from '../logger.js';
+import { requestLineWriter } from '../logger.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Gives every request an id (a sane incoming `x-request-id`, else a new one), echoes it, and
  * writes one log line when the response is done. The line holds the path without its query
- * string and never a header or body, so secrets sent in any of them cannot reach the log; it
- * goes through the unredacted sibling logger because every field is one of these.
+ * string and never a header or body, so secrets sent in any of them cannot reach the log.
  */
-export function requestLog(parent: Logger): Middleware {
-  const logger = requestLoggerOf(parent);
-  return async function logRequest(ctx, next) {
+export function requestLog(logger: Logger): Middleware {
+  const write = requestLineWriter(logger);
+  return function logRequest(ctx, next) {
     const incoming = ctx.get('x-request-id');
     const reqId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.reqId = reqId;
     ctx.set('x-request-id', reqId);
     const path = ctx.path;
     const started = performance.now();
-    try {
-      await next();
-    } finally {
+    const done = () => {
       const oidc = (ctx as { oidc?: { client?: { clientId?: string } } }).oidc;
-      logger.info(
-        {
-          req_id: reqId,
-          method: ctx.method,
-          path,
-          status: ctx.status,
-          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-          client_id: oidc?.client?.clientId,
-          remote: ctx.ip,
-        },
-        'request',
-      );
-    }
+      write({
+        req_id: reqId,
+        method: ctx.method,
+        path,
+        status: ctx.status,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        client_id: oidc?.client?.clientId,
+        remote: ctx.ip,
+      });
+    };
+    return next().then(done, (error: unknown) => {
+      done();
+      throw error;
+    });
   };
 }

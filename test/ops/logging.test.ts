@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { createLogger, isoTime, requestLineWriter, type RequestLine } from '../../src/logger.js';
 import { basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
 import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -71,6 +74,89 @@ describe('request logs', () => {
       'test-admin-secret-that-is-long-enough-0123456789',
     ]) {
       assert.ok(!everything.includes(secret), `log output contains ${secret.slice(0, 6)}...`);
+    }
+  });
+
+  it("writes the request line in pino's shape, escaping what the client chose", async () => {
+    await clientCredentials(tessera.url, machine);
+    const token = JSON.parse(tessera.logs.at(-1)!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(token), [
+      'level',
+      'time',
+      'service',
+      'req_id',
+      'method',
+      'path',
+      'status',
+      'duration_ms',
+      'client_id',
+      'remote',
+      'msg',
+    ]);
+    assert.equal(token.level, 30);
+    assert.match(String(token.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(token.service, 'tessera');
+
+    // A backslash and an escaped quote reach the path as sent.
+    const { port } = new URL(tessera.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET /no\\such%22path HTTP/1.1\r\nHost: tessera\r\nConnection: close\r\n\r\n'),
+      );
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 404 /);
+    const raw = JSON.parse(tessera.logs.at(-1)!) as Record<string, unknown>;
+    assert.equal(raw.path, '/no\\such%22path');
+    assert.equal(raw.status, 404);
+    assert.equal('client_id' in raw, false);
+  });
+
+  it('writes exactly what pino would, and nothing below the level', () => {
+    const capture = () => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString('utf8'));
+          callback();
+        },
+      });
+      return { lines, sink };
+    };
+    const line: RequestLine = {
+      req_id: 'trace-1',
+      method: 'POST',
+      path: '/p\u00e9"\\\n',
+      status: 200,
+      duration_ms: 1.25,
+      client_id: 'c"1',
+      remote: '::1',
+    };
+    const ours = capture();
+    const theirs = capture();
+    requestLineWriter(createLogger('info', ours.sink))(line);
+    createLogger('info', theirs.sink).info(line, 'request');
+    const withoutTime = (text: string) => {
+      const { time, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(typeof time, 'string');
+      return rest;
+    };
+    assert.equal(ours.lines.length, 1);
+    assert.deepEqual(withoutTime(ours.lines[0]!), withoutTime(theirs.lines[0]!));
+
+    const quiet = capture();
+    requestLineWriter(createLogger('warn', quiet.sink))(line);
+    assert.deepEqual(quiet.lines, []);
+  });
+
+  it("formats the time as pino's isoTime does", (t) => {
+    for (const at of [0, 7, 45, 999, 1000, 1_700_000_000_123, Date.now()]) {
+      t.mock.method(Date, 'now', () => at);
+      assert.equal(isoTime(), `,"time":"${new Date(at).toISOString()}"`);
+      t.mock.restoreAll();
     }
   });
 
