@@ -1,4 +1,4 @@
-import { Cluster, ReplyError } from 'ioredis';
+import { Cluster, ReplyError, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { RedisClient } from './connection.js';
@@ -121,15 +121,36 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
   const scripted = client as unknown as ScriptedClient;
   const epochs = createRedisEpochs(client, options);
 
-  const read = async (key: string): Promise<TokenPayload | undefined> => {
-    const record = await client.get(key);
-    return record ? (JSON.parse(record) as TokenPayload) : undefined;
-  };
-
   const removeIndexed = async (indexKey: string): Promise<void> => {
     const members = await client.zrange(indexKey, '0', '-1');
     await Promise.all(members.map((member) => client.unlink(member)));
     await client.unlink(indexKey);
+  };
+
+  /**
+   * Commands issued during one turn of the event loop leave in one write: the socket is corked
+   * at the first and uncorked after the turn's I/O callbacks. Under load Redis then reads many
+   * tokens' commands per read instead of one, which roughly halves its CPU per token, without
+   * ioredis's auto-pipelines, whose bookkeeping costs this process more than the writes save.
+   */
+  let corked: Redis['stream'] | undefined;
+  const uncork = () => {
+    corked?.uncork();
+    corked = undefined;
+  };
+  const batched = () => {
+    if (corked || cluster) return;
+    const stream = (client as Redis).stream;
+    if (!stream?.writable) return;
+    corked = stream;
+    stream.cork();
+    setImmediate(uncork);
+  };
+
+  const read = async (key: string): Promise<TokenPayload | undefined> => {
+    batched();
+    const record = await client.get(key);
+    return record ? (JSON.parse(record) as TokenPayload) : undefined;
   };
 
   const adapters = new Map<string, ModelAdapter>();
@@ -158,6 +179,7 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
           if (typeof payload.uid === 'string') pointers.push(`uid:${model}:${payload.uid}`);
           if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
           if (!cluster) {
+            batched();
             const keys = [key, ...indexes, ...pointers];
             return scripted
               .tesseraUpsert(keys.length, ...keys, record, ttl, key, expiresAt, now, indexes.length, id)

@@ -89,6 +89,41 @@ describe('redis token store', () => {
     }
   });
 
+  it('sends the commands of one event-loop turn in one write, and answers each of them', async () => {
+    const { client, cleanup } = await testRedis(TEST_REDIS_URL, uniquePrefix('redis-batched'));
+    const store = createRedisTokenStore(client);
+    try {
+      await client.ping();
+      const socket = (client as Redis).stream as unknown as {
+        _write: (...args: unknown[]) => unknown;
+        _writev: (...args: unknown[]) => unknown;
+      };
+      let writes = 0;
+      for (const method of ['_write', '_writev'] as const) {
+        const original = socket[method].bind(socket);
+        socket[method] = (...args: unknown[]) => {
+          writes += 1;
+          return original(...args);
+        };
+      }
+      const adapter = store.adapter('AccessToken');
+      const ids = Array.from({ length: 50 }, (_, i) => `batched-${i}`);
+      await Promise.all(ids.map((id) => adapter.upsert(id, { clientId: 'c1', jti: id }, 60)));
+      assert.ok(writes <= 2, `50 upserts took ${writes} writes`);
+      writes = 0;
+      const found = await Promise.all(ids.map((id) => adapter.find(id)));
+      assert.ok(writes <= 2, `50 reads took ${writes} writes`);
+      assert.deepEqual(
+        found.map((record) => record?.jti),
+        ids,
+      );
+      assert.equal(await client.zcard('client-index:c1'), 50);
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+
   it('fails fast with StoreUnavailableError when Redis cannot be reached', async () => {
     const client = connectRedis('redis://127.0.0.1:6379', uniquePrefix('redis-down'));
     await readyRedis(client);
