@@ -49,10 +49,61 @@ export function isoTime(): string {
   return `,"time":"${secondText}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z"`;
 }
 
+/** A destination that can also hand over what it holds at once (pino's `flush`, exit). */
+export interface FlushableDestination extends DestinationStream {
+  flush(callback?: (error?: Error) => void): void;
+  flushSync(): void;
+}
+
+/**
+ * Gathers the lines written during one turn of the event loop and hands them to `target` as one
+ * write when the turn's I/O callbacks are done (`setImmediate`), in the order they were written.
+ * Under load one turn finishes many requests, whose lines then cost one system call instead of
+ * one each; no line waits longer than that turn. `flush` and `flushSync` hand over what is
+ * pending at once, so `logger.flush()` before an exit loses nothing.
+ */
+export function linesPerTurn(target: FlushableDestination): FlushableDestination {
+  let pending: string[] = [];
+  const handOver = () => {
+    if (pending.length === 0) return;
+    const lines = pending.length === 1 ? pending[0]! : pending.join('');
+    pending = [];
+    target.write(lines);
+  };
+  return {
+    write(line: string) {
+      if (pending.push(line) === 1) setImmediate(handOver);
+    },
+    flush(callback) {
+      handOver();
+      target.flush(callback);
+    },
+    flushSync() {
+      handOver();
+      target.flushSync();
+    },
+  };
+}
+
+/** Standard output, written synchronously a turn's lines at a time (see {@link linesPerTurn}). */
+function standardOutput(): FlushableDestination {
+  const out = linesPerTurn(pino.destination({ dest: 1, sync: true }));
+  // A process that ends without `logger.flush()` (an uncaught error, process.exit) still writes
+  // the lines of its last turn.
+  process.once('exit', () => {
+    try {
+      out.flushSync();
+    } catch {
+      // stdout is already gone: nothing left to write to
+    }
+  });
+  return out;
+}
+
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  // Asynchronous: under load, lines written while one write is in flight go out together. pino
-  // flushes what is left when the process exits.
-  const sink = destination ?? pino.destination({ dest: 1, sync: false });
+  // Synchronous writes (pino's default): a stalled reader of stdout slows Tessera down instead
+  // of piling lines up in its memory.
+  const sink = destination ?? standardOutput();
   const options = {
     level,
     // Under TESSERA_WORKERS, every line says which worker wrote it.

@@ -20,9 +20,20 @@ export function registerClientCredentialsGrant(provider: Provider): void {
     ]),
   );
 
+  // The scopes a client is allowed, by Client object: the provider keeps one for as long as the
+  // client's metadata is unchanged (create-provider.ts), so a change brings a new set.
+  const allowedScopes = new WeakMap<object, Set<string>>();
+  const allowedOf = (client: { scope?: string | undefined }): Set<string> => {
+    let allowed = allowedScopes.get(client);
+    if (!allowed) {
+      allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+      allowedScopes.set(client, allowed);
+    }
+    return allowed;
+  };
+
   function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
-    const client = ctx.oidc.client!;
-    const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+    const allowed = allowedOf(ctx.oidc.client!);
     const params = ctx.oidc.params as { scope?: string | undefined };
     const requested = (params.scope ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) {

@@ -118,7 +118,8 @@ describe('verified-secret keys', () => {
   it('are HMAC-SHA256 (RFC 2104)', () => {
     for (const key of [randomBytes(32), randomBytes(64), Buffer.from('key')]) {
       const mac = hmacSha256(key);
-      for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', 'x'.repeat(1000)]) {
+      const long = ['x'.repeat(1000), 'é'.repeat(341), 'é'.repeat(342), '✓'.repeat(400), '💥'.repeat(300)];
+      for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', ...long, 'after a long one']) {
         assert.equal(mac(message), createHmac('sha256', key).update(message).digest('base64url'));
       }
     }

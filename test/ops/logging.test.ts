@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, isoTime, requestLineWriter, type RequestLine } from '../../src/logger.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  createLogger,
+  isoTime,
+  linesPerTurn,
+  requestLineWriter,
+  type FlushableDestination,
+  type RequestLine,
+} from '../../src/logger.js';
 import { basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
 import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -150,6 +158,40 @@ describe('request logs', () => {
     const quiet = capture();
     requestLineWriter(createLogger('warn', quiet.sink))(line);
     assert.deepEqual(quiet.lines, []);
+  });
+
+  it("hands a turn's lines over in one write, in order, and what is pending at once on flush", async () => {
+    const writes: string[] = [];
+    const calls: string[] = [];
+    const target: FlushableDestination = {
+      write: (text: string) => void writes.push(text),
+      flush: (callback) => {
+        calls.push('flush');
+        callback?.();
+      },
+      flushSync: () => void calls.push('flushSync'),
+    };
+    const lines = linesPerTurn(target);
+    lines.write('{"n":1}\n');
+    lines.write('{"n":2}\n');
+    lines.write('{"n":3}\n');
+    assert.deepEqual(writes, []);
+    await nextTurn();
+    assert.deepEqual(writes, ['{"n":1}\n{"n":2}\n{"n":3}\n']);
+    await nextTurn();
+    assert.equal(writes.length, 1, 'nothing written twice');
+
+    lines.write('{"n":4}\n');
+    lines.flushSync();
+    assert.deepEqual(writes.slice(1), ['{"n":4}\n']);
+    lines.write('{"n":5}\n');
+    let flushed = false;
+    lines.flush(() => (flushed = true));
+    assert.deepEqual(writes.slice(2), ['{"n":5}\n']);
+    assert.equal(flushed, true);
+    assert.deepEqual(calls, ['flushSync', 'flush']);
+    await nextTurn();
+    assert.equal(writes.length, 3, 'a flushed line is not written again');
   });
 
   it("formats the time as pino's isoTime does", (t) => {

@@ -45,6 +45,19 @@ describe('graceful stop', () => {
       assert.equal(done.status, 200, done.text);
       assert.equal((JSON.parse(done.text) as { scope: string }).scope, 'admin');
       assert.equal(await exited(proc.child), 0);
+      // Lines are written a turn at a time; none of the last turns is lost at exit.
+      const lines = proc
+        .stdout()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; path?: string; status?: number });
+      assert.deepEqual(
+        lines
+          .filter((line) => line.msg === 'request' && line.path === '/oauth/token')
+          .map((line) => line.status),
+        [200],
+      );
+      assert.equal(lines.at(-1)?.msg, 'stopped');
       await sleep(50);
       await assert.rejects(fetch(`${proc.url}/healthz`), 'no longer accepting connections');
     } finally {
