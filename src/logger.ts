@@ -56,22 +56,51 @@ export interface FlushableDestination extends DestinationStream {
 }
 
 /**
- * Gathers the lines written during one turn of the event loop and hands them to `target` as one
- * write when the turn's I/O callbacks are done (`setImmediate`), in the order they were written.
+ * The most bytes one write may carry: on a pipe shared by several processes (workers writing to
+ * the same stdout), a write up to this size is never interleaved with another's (POSIX
+ * `PIPE_BUF`).
+ */
+export const ATOMIC_WRITE = 4096;
+
+/**
+ * Gathers the lines written during one turn of the event loop and hands them to `target` when
+ * the turn's I/O callbacks are done (`setImmediate`), in the order they were written, as few
+ * writes of whole lines of at most {@link ATOMIC_WRITE} bytes each (a longer line goes alone).
  * Under load one turn finishes many requests, whose lines then cost one system call instead of
  * one each; no line waits longer than that turn. `flush` and `flushSync` hand over what is
  * pending at once, so `logger.flush()` before an exit loses nothing.
  */
 export function linesPerTurn(target: FlushableDestination): FlushableDestination {
   let pending: string[] = [];
+  let pendingLength = 0;
   const handOver = () => {
     if (pending.length === 0) return;
-    const lines = pending.length === 1 ? pending[0]! : pending.join('');
+    const lines = pending;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: most turns fit in one write unmeasured.
+    const fits = pendingLength * 3 <= ATOMIC_WRITE;
     pending = [];
-    target.write(lines);
+    pendingLength = 0;
+    if (fits || lines.length === 1) {
+      target.write(lines.length === 1 ? lines[0]! : lines.join(''));
+      return;
+    }
+    let chunk = '';
+    let chunkBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (chunkBytes > 0 && chunkBytes + bytes > ATOMIC_WRITE) {
+        target.write(chunk);
+        chunk = '';
+        chunkBytes = 0;
+      }
+      chunk += line;
+      chunkBytes += bytes;
+    }
+    target.write(chunk);
   };
   return {
     write(line: string) {
+      pendingLength += line.length;
       if (pending.push(line) === 1) setImmediate(handOver);
     },
     flush(callback) {

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
+  ATOMIC_WRITE,
   createLogger,
   isoTime,
   linesPerTurn,
@@ -192,6 +193,32 @@ describe('request logs', () => {
     assert.deepEqual(calls, ['flushSync', 'flush']);
     await nextTurn();
     assert.equal(writes.length, 3, 'a flushed line is not written again');
+  });
+
+  it('splits a busy turn into writes of whole lines that a shared pipe never interleaves', async () => {
+    const writes: string[] = [];
+    const lines = linesPerTurn({
+      write: (text: string) => void writes.push(text),
+      flush() {},
+      flushSync() {},
+    });
+    const written: string[] = [];
+    for (let n = 0; n < 200; n += 1) {
+      // Some lines are mostly multi-byte, so characters and bytes differ.
+      const line = `${JSON.stringify({ n, path: n % 3 ? 'x'.repeat(n) : 'é✓'.repeat(n) })}\n`;
+      written.push(line);
+      lines.write(line);
+    }
+    const long = `${JSON.stringify({ path: 'y'.repeat(ATOMIC_WRITE * 2) })}\n`;
+    written.push(long);
+    lines.write(long);
+    await nextTurn();
+    assert.equal(writes.join(''), written.join(''), 'every line, in order, once');
+    assert.ok(writes.length > 2 && writes.length < 100, `${writes.length} writes`);
+    for (const text of writes) {
+      assert.ok(text.endsWith('\n'), 'whole lines only');
+      assert.ok(Buffer.byteLength(text) <= ATOMIC_WRITE || text === long, 'at most one pipe buffer');
+    }
   });
 
   it("formats the time as pino's isoTime does", (t) => {
