@@ -4,16 +4,47 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * Options shared by every connection: commands fail at once while Redis is unreachable (no
- * offline queue) and after 3 s when it hangs, so a request answers 503 instead of waiting; reconnection goes on in the
- * background with a capped back-off, so the process recovers by itself.
+ * offline queue) and after about 3 s when it hangs ({@link failStalledCommands}), so a request
+ * answers 503 instead of waiting; reconnection goes on in the background with a capped back-off,
+ * so the process recovers by itself.
  */
 const COMMON: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
-  commandTimeout: 3000,
   retryStrategy: (times) => Math.min(100 * times, 2000),
 };
+
+/** How long a command waits for its reply before it fails. */
+export const COMMAND_TIMEOUT_MS = 3000;
+
+/**
+ * Fails every command that has waited `timeoutMs` (up to a quarter more) for its reply: a hung
+ * Redis or a half-open connection costs a request a 503, not a wait without end. What ioredis's
+ * `commandTimeout` does with a timer set and cleared per command, on the hot path, this does with
+ * one timer per connection that looks at the commands waiting in its reply queue. A failed
+ * command stays queued, so a late reply still goes to it and the ones after it pair correctly.
+ * Returns the function that stops the checks.
+ */
+export function failStalledCommands(client: RedisClient, timeoutMs = COMMAND_TIMEOUT_MS): () => void {
+  const firstSeen = new WeakMap<object, number>();
+  const check = () => {
+    const now = Date.now();
+    for (const redis of client instanceof Cluster ? client.nodes() : [client]) {
+      const queue = redis.commandQueue;
+      for (let i = 0; i < queue.length; i += 1) {
+        const item = queue.peekAt(i);
+        if (!item) continue;
+        const since = firstSeen.get(item);
+        if (since === undefined) firstSeen.set(item, now);
+        else if (now - since >= timeoutMs) item.command.reject(new Error('Redis did not answer in time'));
+      }
+    }
+  };
+  const timer = setInterval(check, Math.max(10, Math.floor(timeoutMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 const MULTI_HOST = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^@/]*)@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/;
 
@@ -40,11 +71,16 @@ function credentials(userinfo: string | undefined): { username?: string; passwor
  * - `redis+cluster://[user:pass@]h1:p1,h2:p2`: Redis Cluster (the nodes are seeds).
  * `keyPrefix` is put in front of every key.
  */
-export function connectRedis(url: string, keyPrefix: string): RedisClient {
+export function connectRedis(
+  url: string,
+  keyPrefix: string,
+  options: { commandTimeoutMs?: number } = {},
+): RedisClient {
   const client = createClient(url, keyPrefix);
   // Connection errors surface through failing commands (503) and /readyz; without a listener
   // ioredis would print each reconnection attempt.
   client.on('error', () => undefined);
+  client.once('end', failStalledCommands(client, options.commandTimeoutMs));
   return client;
 }
 

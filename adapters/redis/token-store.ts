@@ -14,7 +14,8 @@ import { createRedisEpochs, type RedisEpochOptions } from './epochs.js';
  *   usercode:<Model>:<c>        string <id>, same lifetime (device flow)
  *   grant-index:<grantId>       sorted set of "<Model>:<id>" keys scored by their expiry (epoch
  *                               seconds, +inf for none); lives as long as its longest member
- *   client-index:<clientId>     likewise, for everything a client holds
+ *   client-index:<clientId>     likewise, for everything a client holds but its client-credentials
+ *                               tokens (see UNINDEXED_BY_CLIENT)
  *   counter:<key>               integer, expiring one window after its first hit (login throttling)
  *   epoch:<name>                random mark, moved on every change (see TokenStore.bumpEpoch);
  *                               moves are also published on the channel <prefix>epochs:<db> (epochs.ts)
@@ -24,6 +25,17 @@ import { createRedisEpochs, type RedisEpochOptions } from './epochs.js';
  * index drops its expired entries whenever an entry is added, so a client that is issued
  * tokens all day keeps an index the size of its live tokens, not of its history.
  */
+
+/**
+ * Models whose records are not entered in their client's index. Client-credentials tokens are
+ * the one record written on every token request, at thousands per second for a busy client: an
+ * index entry would cost Redis a sorted-set insert (into a set as large as the client's live
+ * tokens) per token, more than the record itself, and this process a script call instead of a
+ * SET. They need none: no flow looks them up by client, and once their client is deleted or
+ * disabled the provider no longer accepts them (`currentClientsOnly` in create-provider.ts).
+ * `revokeByClientId` leaves them to expire with their lifetime.
+ */
+const UNINDEXED_BY_CLIENT: ReadonlySet<string> = new Set(['ClientCredentials']);
 
 /**
  * Adds `member` (scored `score`) to the index `key`, drops members that expired before `now` and
@@ -159,13 +171,14 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
       let adapter = adapters.get(model);
       if (adapter) return adapter;
       const keyOf = (id: string) => `${model}:${id}`;
+      const indexedByClient = !UNINDEXED_BY_CLIENT.has(model);
       const lookup = async (indexKey: string) => {
         const id = await client.get(indexKey);
         return id ? read(keyOf(id)) : undefined;
       };
       adapter = {
-        // On the hot path (every token issued): one script, or on a cluster one command per key,
-        // and no more promises than those.
+        // On the hot path (every token issued): a record without index entries or pointers is
+        // one SET; others one script, or on a cluster one command per key; no more promises.
         upsert(id, payload, expiresIn) {
           const key = keyOf(id);
           const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
@@ -174,10 +187,18 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
           const record = JSON.stringify(payload);
           const indexes: string[] = [];
           if (typeof payload.grantId === 'string') indexes.push(`grant-index:${payload.grantId}`);
-          if (typeof payload.clientId === 'string') indexes.push(`client-index:${payload.clientId}`);
+          if (indexedByClient && typeof payload.clientId === 'string') {
+            indexes.push(`client-index:${payload.clientId}`);
+          }
           const pointers: string[] = [];
           if (typeof payload.uid === 'string') pointers.push(`uid:${model}:${payload.uid}`);
           if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
+          const set = (target: string, value: string) =>
+            ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
+          if (indexes.length === 0 && pointers.length === 0) {
+            batched();
+            return set(key, record).then(nothing, unavailable);
+          }
           if (!cluster) {
             batched();
             const keys = [key, ...indexes, ...pointers];
@@ -185,8 +206,6 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
               .tesseraUpsert(keys.length, ...keys, record, ttl, key, expiresAt, now, indexes.length, id)
               .then(nothing, unavailable);
           }
-          const set = (target: string, value: string) =>
-            ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
           return Promise.all([
             set(key, record),
             ...indexes.map((index) => scripted.tesseraIndexAdd(index, key, expiresAt, now, ttl)),

@@ -16,7 +16,6 @@ export function requestLog(logger: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const reqId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.reqId = reqId;
-    ctx.set('x-request-id', reqId);
     const path = ctx.path;
     const started = performance.now();
     const done = () => {
@@ -31,9 +30,17 @@ export function requestLog(logger: Logger): Middleware {
         remote: ctx.ip,
       });
     };
-    return next().then(done, (error: unknown) => {
-      done();
-      throw error;
-    });
+    // The header goes on once the response is settled: set earlier, it would make every
+    // `ctx.response.headers` read on the way (oidc-provider's CORS does one per request) copy it.
+    return next().then(
+      () => {
+        ctx.set('x-request-id', reqId);
+        done();
+      },
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
   };
 }

@@ -10,7 +10,7 @@ import { subjectDn, thumbprint } from '../pki/certificates.js';
 import type { ClientCa } from '../pki/pki.js';
 import { requestCertificate, type CertificateSource } from '../pki/request-certificate.js';
 import type { ClientStore } from '../stores/client-store.js';
-import type { TokenStore } from '../stores/token-store.js';
+import type { ModelAdapter, TokenPayload, TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
 import { renderErrorPage } from '../interactions/interaction-routes.js';
 
@@ -69,6 +69,28 @@ export function missingCertificateIsInvalidClient(source: CertificateSource): Mi
 }
 
 /**
+ * A record that names a client (`clientId`) is found only while that client is current: not
+ * deleted, not disabled, its service user enabled (the client cache, which every node sees
+ * change on the very next request). So whatever a deleted client held is refused at once on
+ * every node whether or not the store has removed it yet (the Redis store leaves
+ * client-credentials tokens to expire), and a disabled client's tokens are inactive for as long
+ * as it stays disabled. Writes go straight to the store.
+ */
+export function currentClientsOnly(adapter: ModelAdapter, clientCache: ClientCache): ModelAdapter {
+  const checked = async (found: Promise<TokenPayload | undefined>): Promise<TokenPayload | undefined> => {
+    const record = await found;
+    if (typeof record?.clientId !== 'string') return record;
+    return (await clientCache.metadata(record.clientId)) ? record : undefined;
+  };
+  return {
+    ...adapter,
+    find: (id) => checked(adapter.find(id)),
+    findByUid: (uid) => checked(adapter.findByUid(uid)),
+    findByUserCode: (userCode) => checked(adapter.findByUserCode(userCode)),
+  };
+}
+
+/**
  * Builds the oidc-provider instance: protocol settings, storage through the two ports, argon2id
  * secret checks, per-client token lifetimes and the client-credentials scope rules.
  */
@@ -81,7 +103,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     let adapter = adapters.get(name);
     if (!adapter) {
       // Store failures are StoreUnavailableError, which oidc-provider renders as 503 itself.
-      adapter = name === 'Client' ? clientAdapter : tokenStore.adapter(name);
+      adapter =
+        name === 'Client' ? clientAdapter : currentClientsOnly(tokenStore.adapter(name), deps.clientCache);
       adapters.set(name, adapter);
     }
     return adapter;

@@ -9,8 +9,11 @@
  *   removed eventually without anyone reading them;
  * - `consume(id)` marks the record so that a later `find` returns it with `consumed` set;
  * - `revokeByGrantId` removes every record of every model that carries that `grantId`;
- * - `revokeByClientId` removes every record of every model that carries that `clientId`
- *   (client-credentials tokens have no grant, so this is how a deleted client loses them all).
+ * - `revokeByClientId` removes every record of every model that carries that `clientId`, except
+ *   that a store may leave client-credentials tokens to expire with their lifetime (the Redis
+ *   store does: indexing each by client would double what Redis does per token issued). Nothing
+ *   relies on their removal: the provider accepts no record whose client is deleted or disabled
+ *   (`currentClientsOnly` in src/provider/create-provider.ts).
  */
 
 /** The payload oidc-provider hands to an adapter; opaque to the store except the indexed fields. */
@@ -37,7 +40,7 @@ export interface ModelAdapter {
 export interface TokenStore {
   /** The adapter for one oidc-provider model. Synchronous: oidc-provider calls it as a factory. */
   adapter(model: string): ModelAdapter;
-  /** Removes every record that carries `clientId`, across all models. */
+  /** Removes every record that carries `clientId`, across all models (see above for client-credentials tokens). */
   revokeByClientId(clientId: string): Promise<void>;
   /**
    * Adds one to the counter `key` and returns its new value. A counter lives `windowSeconds`

@@ -6,6 +6,7 @@ import { createRedisTokenStore } from '../../adapters/redis/token-store.js';
 import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import {
+  startPrivateRedis,
   startRedisCluster,
   startRedisSentinel,
   testRedis,
@@ -68,6 +69,23 @@ describe('redis token store', () => {
         'AccessToken:abc',
         'AccessToken:def',
       ]);
+      // Client-credentials tokens are plain records, in no client index: revoking the client
+      // leaves them to expire (the provider refuses them once their client is gone).
+      await store
+        .adapter('ClientCredentials')
+        .upsert('cc', { clientId: 'c2', kind: 'ClientCredentials' }, 90);
+      assert.deepEqual(JSON.parse((await client.get('ClientCredentials:cc'))!), {
+        clientId: 'c2',
+        kind: 'ClientCredentials',
+      });
+      const ccTtl = await client.ttl('ClientCredentials:cc');
+      assert.ok(ccTtl > 80 && ccTtl <= 90, `ttl ${ccTtl}`);
+      assert.equal(await client.exists('client-index:c2'), 0);
+      await store.adapter('AccessToken').upsert('c2-at', { clientId: 'c2', grantId: 'g2' }, 90);
+      await store.revokeByClientId('c2');
+      assert.equal(await client.exists('AccessToken:c2-at'), 0);
+      assert.equal(await client.exists('ClientCredentials:cc'), 1);
+
       // A record without expiry makes its index permanent.
       await store.adapter('Grant').upsert('forever', { clientId: 'c1' });
       assert.equal(await client.ttl('client-index:c1'), -1);
@@ -123,6 +141,35 @@ describe('redis token store', () => {
       await cleanup();
     }
   });
+
+  it(
+    'fails the commands a hung Redis leaves unanswered, and pairs replies right once it answers',
+    { timeout: 10_000 },
+    async () => {
+      const redis = await startPrivateRedis();
+      const client = connectRedis(redis.url, uniquePrefix('redis-hung'), { commandTimeoutMs: 400 });
+      await readyRedis(client);
+      const store = createRedisTokenStore(client);
+      try {
+        const adapter = store.adapter('AccessToken');
+        await adapter.upsert('a', { jti: 'a' }, 60);
+        await adapter.upsert('b', { jti: 'b' }, 60);
+        redis.pause();
+        const started = Date.now();
+        await assert.rejects(adapter.find('a'), StoreUnavailableError);
+        await assert.rejects(adapter.upsert('c', { jti: 'c' }, 60), StoreUnavailableError);
+        const waited = Date.now() - started;
+        assert.ok(waited >= 400 && waited < 1500, `failed after ${waited} ms`);
+        redis.resume();
+        // The late replies go to the failed commands, not to these.
+        assert.deepEqual(await adapter.find('b'), { jti: 'b' });
+        assert.deepEqual(await adapter.find('a'), { jti: 'a' });
+      } finally {
+        await store.close();
+        await redis.dispose();
+      }
+    },
+  );
 
   it('fails fast with StoreUnavailableError when Redis cannot be reached', async () => {
     const client = connectRedis('redis://127.0.0.1:6379', uniquePrefix('redis-down'));

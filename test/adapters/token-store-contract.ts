@@ -110,18 +110,21 @@ export function tokenStoreContract(backend: string, open: () => Promise<StoreHar
       assert.ok(await store.adapter('AccessToken').find(keys.other));
     });
 
-    it('revokes every record of a client, including client-credentials tokens without a grant', async () => {
+    it('revokes every record of a client across models, and nothing of another client', async () => {
       const clientId = `client-${id()}`;
-      const keys = { cc: id(), at: id(), grant: id(), otherClient: id() };
-      await store.adapter('ClientCredentials').upsert(keys.cc, { clientId }, 60);
+      const other = `client-${id()}`;
+      const keys = { at: id(), grant: id(), code: id(), otherAt: id(), otherCc: id() };
       await store.adapter('AccessToken').upsert(keys.at, { clientId, grantId: keys.grant }, 60);
       await store.adapter('Grant').upsert(keys.grant, { clientId, accountId: 'u' }, 60);
-      await store.adapter('ClientCredentials').upsert(keys.otherClient, { clientId: `client-${id()}` }, 60);
+      await store.adapter('AuthorizationCode').upsert(keys.code, { clientId, grantId: keys.grant }, 60);
+      await store.adapter('AccessToken').upsert(keys.otherAt, { clientId: other, grantId: id() }, 60);
+      await store.adapter('ClientCredentials').upsert(keys.otherCc, { clientId: other }, 60);
       await store.revokeByClientId(clientId);
-      assert.equal(await store.adapter('ClientCredentials').find(keys.cc), undefined);
       assert.equal(await store.adapter('AccessToken').find(keys.at), undefined);
       assert.equal(await store.adapter('Grant').find(keys.grant), undefined);
-      assert.ok(await store.adapter('ClientCredentials').find(keys.otherClient));
+      assert.equal(await store.adapter('AuthorizationCode').find(keys.code), undefined);
+      assert.ok(await store.adapter('AccessToken').find(keys.otherAt));
+      assert.ok(await store.adapter('ClientCredentials').find(keys.otherCc));
     });
 
     it('counts hits in a window shared by every caller, and starts again after it', async () => {

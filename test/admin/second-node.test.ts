@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, spawnTessera, TEST_CERTS_DIR, type TesseraProcess } from '../support/process.js';
 import { testMongo, type TestMongo } from '../support/mongo.js';
-import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { deleteByPrefix, TEST_REDIS_URL, testRedis } from '../support/redis.js';
 import { tempDir } from '../support/tessera.js';
 import { identityOf, send } from '../support/tls.js';
 
@@ -121,8 +121,16 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       tokens.push(String((await clientCredentials(node.url, creds)).body.access_token));
     used.push(...tokens);
     assert.equal((await api(a.url, adminToken, 'DELETE', `/clients/${creds.clientId}`)).status, 204);
-    for (const token of tokens)
-      assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
+    const { client: redis } = await testRedis(REDIS_URL, 'tessera:');
+    try {
+      for (const token of tokens) {
+        // Left in Redis to expire, and refused because its client is gone.
+        assert.equal(await redis.exists(`ClientCredentials:${token}`), 1);
+        assert.deepEqual((await introspect(b.url, admin, token)).body, { active: false });
+      }
+    } finally {
+      redis.disconnect();
+    }
     assert.equal((await clientCredentials(b.url, creds)).status, 401);
     assert.equal((await api(b.url, adminToken, 'GET', `/clients/${creds.clientId}`)).status, 404);
   });

@@ -236,5 +236,16 @@ describe('request logs', () => {
       headers: { 'x-request-id': 'has spaces and "quotes"' },
     });
     assert.match(bad.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+    // On oidc-provider's answers too, errors included.
+    const refused = await fetch(`${tessera.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'x-request-id': 'trace-456', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=nobody&client_secret=wrong',
+    });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('x-request-id'), 'trace-456');
+    const metadata = await fetch(`${tessera.url}/.well-known/openid-configuration`);
+    assert.equal(metadata.status, 200);
+    assert.match(metadata.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
   });
 });

@@ -100,6 +100,10 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and files; what it had stored comes back. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  resume(): void;
   dispose(): Promise<void>;
 }
 
@@ -121,7 +125,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await gone;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, start, stop, dispose: async () => (await stop(), dir.remove()) };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    pause: () => server?.kill('SIGSTOP'),
+    resume: () => server?.kill('SIGCONT'),
+    dispose: async () => {
+      server?.kill('SIGCONT');
+      await stop();
+      dir.remove();
+    },
+  };
 }
 
 export interface RedisTopology {
