@@ -182,8 +182,6 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
         upsert(id, payload, expiresIn) {
           const key = keyOf(id);
           const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
-          const now = Math.floor(Date.now() / 1000);
-          const expiresAt = ttl ? String(now + ttl) : '+inf';
           const record = JSON.stringify(payload);
           const indexes: string[] = [];
           if (typeof payload.grantId === 'string') indexes.push(`grant-index:${payload.grantId}`);
@@ -195,12 +193,13 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
           if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
           const set = (target: string, value: string) =>
             ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
-          if (indexes.length === 0 && pointers.length === 0) {
-            batched();
+          batched();
+          if (indexes.length === 0 && pointers.length === 0)
             return set(key, record).then(nothing, unavailable);
-          }
+          // Index entries are scored by their expiry; adding one drops those already past.
+          const now = Math.floor(Date.now() / 1000);
+          const expiresAt = ttl ? String(now + ttl) : '+inf';
           if (!cluster) {
-            batched();
             const keys = [key, ...indexes, ...pointers];
             return scripted
               .tesseraUpsert(keys.length, ...keys, record, ttl, key, expiresAt, now, indexes.length, id)
