@@ -7,7 +7,7 @@ import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { missingCertificateIsInvalidClient, ROUTES } from './provider/create-provider.js';
+import { missingCertificateIsInvalidClient } from './provider/create-provider.js';
 
 export interface AppDeps {
   provider: Provider;
@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
 
-  const missingCertificate = missingCertificateIsInvalidClient(deps.certificateSource);
+  missingCertificateIsInvalidClient(provider, deps.certificateSource);
   const health = healthRoutes(deps.stores);
   // oidc-provider renders its own errors; Tessera's error shape covers Tessera's routes.
   const own: Middleware = compose([
@@ -44,7 +44,7 @@ export function createApp(deps: AppDeps): Provider {
   // first (health, sign-in pages, admin API) and falls through to oidc-provider after them.
   provider.use(function dispatch(ctx, next) {
     const { path } = ctx;
-    if (path.startsWith('/oauth/')) return path === ROUTES.token ? missingCertificate(ctx, next) : next();
+    if (path.startsWith('/oauth/')) return next();
     // RFC 8414 metadata is the same document as OIDC discovery.
     if (path === '/.well-known/oauth-authorization-server') {
       ctx.path = '/.well-known/openid-configuration';

@@ -20,13 +20,19 @@ export function registerClientCredentialsGrant(provider: Provider): void {
     ]),
   );
 
-  // The scopes a client is allowed, by Client object: the provider keeps one for as long as the
-  // client's metadata is unchanged (create-provider.ts), so a change brings a new set.
-  const allowedScopes = new WeakMap<object, Set<string>>();
-  const allowedOf = (client: { scope?: string | undefined }): Set<string> => {
+  // The scopes a client is allowed, and all of them as one parameter, by Client object: the
+  // provider keeps one for as long as the client's metadata is unchanged (create-provider.ts),
+  // so a change brings a new set.
+  interface Allowed {
+    scopes: Set<string>;
+    all: string | undefined;
+  }
+  const allowedScopes = new WeakMap<object, Allowed>();
+  const allowedOf = (client: { scope?: string | undefined }): Allowed => {
     let allowed = allowedScopes.get(client);
     if (!allowed) {
-      allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+      const scopes = new Set((client.scope ?? '').split(' ').filter(Boolean));
+      allowed = { scopes, all: [...scopes].join(' ') || undefined };
       allowedScopes.set(client, allowed);
     }
     return allowed;
@@ -35,11 +41,11 @@ export function registerClientCredentialsGrant(provider: Provider): void {
   function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
     const allowed = allowedOf(ctx.oidc.client!);
     const params = ctx.oidc.params as { scope?: string | undefined };
-    const requested = (params.scope ?? '').split(' ').filter(Boolean);
+    const requested = params.scope ? params.scope.split(' ').filter(Boolean) : [];
     if (requested.length === 0) {
-      params.scope = [...allowed].join(' ') || undefined;
+      params.scope = allowed.all;
     } else {
-      const refused = requested.filter((scope) => !allowed.has(scope));
+      const refused = requested.filter((scope) => !allowed.scopes.has(scope));
       if (refused.length > 0) {
         throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
       }

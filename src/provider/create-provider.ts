@@ -1,5 +1,4 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
@@ -49,23 +48,20 @@ export const ROUTES = {
  * A client whose tokens are bound to its certificate must present one at the token endpoint.
  * oidc-provider answers its absence with `400 invalid_grant`; the contract (section 6) wants
  * `401 invalid_client` where a certificate is needed and none came, whichever grant was used.
- * Mounted on the token endpoint only.
+ * The token endpoint's error handler emits `grant.error` once it has rendered the error, before
+ * the response leaves, so the answer is rewritten there and successful requests pay nothing.
  */
-export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
-  return function missingCertificate(ctx, next) {
-    return next().then(() => {
-      if (ctx.status !== 400) return;
-      const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
-      if (
-        client?.tlsClientCertificateBoundAccessTokens &&
-        (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
-        !requestCertificate(ctx, source)
-      ) {
-        ctx.status = 401;
-        ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
-      }
-    });
-  };
+export function missingCertificateIsInvalidClient(provider: Provider, source: CertificateSource): void {
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: unknown }) => {
+    if (
+      error.error === 'invalid_grant' &&
+      ctx.oidc.client?.tlsClientCertificateBoundAccessTokens &&
+      !requestCertificate(ctx, source)
+    ) {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+    }
+  });
 }
 
 /**

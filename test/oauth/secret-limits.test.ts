@@ -120,14 +120,12 @@ describe('verified-secret keys', () => {
       const mac = hmacSha256(key);
       const long = ['x'.repeat(1000), 'é'.repeat(341), 'é'.repeat(342), '✓'.repeat(400), '💥'.repeat(300)];
       for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', ...long, 'after a long one']) {
-        assert.equal(mac(message), createHmac('sha256', key).update(message).digest('base64url'));
+        assert.equal(mac(message), createHmac('sha256', key).update(message).digest('hex'));
       }
     }
     // RFC 4231 test case 2.
     assert.equal(
-      Buffer.from(hmacSha256(Buffer.from('Jefe'))('what do ya want for nothing?'), 'base64url').toString(
-        'hex',
-      ),
+      hmacSha256(Buffer.from('Jefe'))('what do ya want for nothing?'),
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
     );
     assert.throws(() => hmacSha256(randomBytes(65)));
