@@ -6,7 +6,8 @@
  * generator (autocannon) runs in another process pinned to core 1. Per subject and workload:
  * a warm-up, then BENCH_RUNS runs (default 3) of BENCH_DURATION seconds (default 10) with
  * BENCH_CONNECTIONS connections (default 40); medians and min–max are reported. Tessera uses
- * Redis when REDIS_URL is set (use a database of its own), else its embedded store.
+ * Redis when REDIS_URL is set (use a database of its own), else its embedded store. Then, when
+ * both run, Tessera and `baseline-redis` head to head: loaded at the same time on the same core.
  * Writes bench/results.json and prints a table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const results: Record<string, SubjectResult> = {};
   let subjects: Subject[] = [];
+  let headToHead: number | null = null;
   try {
     log('starting subjects');
     subjects = await startSubjects(dir);
@@ -337,6 +339,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    headToHead = await measureHeadToHead(subjects, log);
     for (const subject of subjects) {
       const of = (kind: (typeof kinds)[number]) => runs.get(`${subject.name}/${kind}`);
       const cc = of('clientCredentials');
@@ -371,6 +374,7 @@ async function main(): Promise<void> {
     introspectionVsBaselineRedis: pairedRatio(t?.introspection, base?.introspection, rps),
     introspectionVsBareKoa: pairedRatio(t?.introspection, results['bare-koa']?.introspection, rps),
     twoWorkersVsOne: pairedRatio(results['tessera-2-workers']?.clientCredentials, t?.clientCredentials, rps),
+    clientCredentialsHeadToHead: headToHead,
   };
   const targets = {
     'client-credentials >= 1.0x baseline-redis':
@@ -405,6 +409,27 @@ async function main(): Promise<void> {
   };
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n\n${JSON.stringify({ ratios, targets }, null, 2)}\n`);
+}
+
+/**
+ * Tessera and `baseline-redis` loaded at the same time, both on core 0 (when pinned), each by its
+ * own load generator on core 1, for BENCH_RUNS rounds: the median over rounds of Tessera's tokens divided
+ * by the baseline's. Sharing one core, each gets about half of it, so the ratio is that of the
+ * CPU each spends per token; and since both run through the same moments of the machine, a slow
+ * spell of this shared host touches both alike, which rounds taken one after the other cannot
+ * promise. Null unless both subjects run.
+ */
+async function measureHeadToHead(subjects: Subject[], log: (line: string) => void): Promise<number | null> {
+  const tessera = subjects.find((s) => s.name === 'tessera')?.workloads.clientCredentials;
+  const baseline = subjects.find((s) => s.name === 'baseline-redis')?.workloads.clientCredentials;
+  if (!tessera || !baseline) return null;
+  const ratios: number[] = [];
+  for (let round = 1; round <= RUNS; round += 1) {
+    log(`clientCredentials head-to-head round ${round}: tessera with baseline-redis`);
+    const [t, b] = await Promise.all([measuredRun(tessera, DURATION), measuredRun(baseline, DURATION)]);
+    ratios.push(t.total / b.total);
+  }
+  return Math.round(summary(ratios).median * 100) / 100;
 }
 
 function table(results: Record<string, SubjectResult>): string {
