@@ -313,7 +313,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const results: Record<string, SubjectResult> = {};
   let subjects: Subject[] = [];
-  let headToHead: number | null = null;
+  let headToHead: number | null;
   try {
     log('starting subjects');
     subjects = await startSubjects(dir);
