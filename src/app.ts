@@ -6,8 +6,6 @@ import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
 import { requestLog } from './http/request-log.js';
-import type { CertificateSource } from './pki/request-certificate.js';
-import { missingCertificateIsInvalidClient } from './provider/create-provider.js';
 
 export interface AppDeps {
   provider: Provider;
@@ -15,8 +13,6 @@ export interface AppDeps {
   stores: Pingable[];
   /** The admin API router (contract section 5). */
   admin: Router;
-  /** Where client certificates come from (TLS handshake or trusted proxy header). */
-  certificateSource: CertificateSource;
   /** Login and consent pages. */
   interactions: Router;
 }
@@ -30,7 +26,6 @@ export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
 
-  missingCertificateIsInvalidClient(provider, deps.certificateSource);
   const health = healthRoutes(deps.stores);
   // oidc-provider renders its own errors; Tessera's error shape covers Tessera's routes.
   const own: Middleware = compose([

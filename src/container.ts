@@ -167,7 +167,6 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
-      certificateSource,
       interactions: interactionRoutes({
         provider,
         clientStore,

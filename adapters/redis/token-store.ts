@@ -165,6 +165,10 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
     return record ? (JSON.parse(record) as TokenPayload) : undefined;
   };
 
+  /** A string key with `ttl` seconds to live (0 = forever). */
+  const setFor = (target: string, value: string, ttl: number) =>
+    ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
+
   const adapters = new Map<string, ModelAdapter>();
   return {
     adapter(model) {
@@ -191,11 +195,9 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
           const pointers: string[] = [];
           if (typeof payload.uid === 'string') pointers.push(`uid:${model}:${payload.uid}`);
           if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
-          const set = (target: string, value: string) =>
-            ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
           batched();
           if (indexes.length === 0 && pointers.length === 0)
-            return set(key, record).then(nothing, unavailable);
+            return setFor(key, record, ttl).then(nothing, unavailable);
           // Index entries are scored by their expiry; adding one drops those already past.
           const now = Math.floor(Date.now() / 1000);
           const expiresAt = ttl ? String(now + ttl) : '+inf';
@@ -206,9 +208,9 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
               .then(nothing, unavailable);
           }
           return Promise.all([
-            set(key, record),
+            setFor(key, record, ttl),
             ...indexes.map((index) => scripted.tesseraIndexAdd(index, key, expiresAt, now, ttl)),
-            ...pointers.map((pointer) => set(pointer, id)),
+            ...pointers.map((pointer) => setFor(pointer, id, ttl)),
           ]).then(nothing, unavailable);
         },
         find: (id) => guarded(() => read(keyOf(id))),

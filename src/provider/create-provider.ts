@@ -51,7 +51,7 @@ export const ROUTES = {
  * The token endpoint's error handler emits `grant.error` once it has rendered the error, before
  * the response leaves, so the answer is rewritten there and successful requests pay nothing.
  */
-export function missingCertificateIsInvalidClient(provider: Provider, source: CertificateSource): void {
+function missingCertificateIsInvalidClient(provider: Provider, source: CertificateSource): void {
   provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: unknown }) => {
     if (
       error.error === 'invalid_grant' &&
@@ -298,5 +298,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   }) as typeof provider.Client.find;
 
   registerClientCredentialsGrant(provider);
+  missingCertificateIsInvalidClient(provider, certificateSource);
   return provider;
 }
