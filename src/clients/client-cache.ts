@@ -4,7 +4,9 @@ import type { TokenStore } from '../stores/token-store.js';
 import { toProviderMetadata, type ProviderClientMetadata } from './client-model.js';
 
 interface Entry {
-  /** The account epoch's mark when the entry was loaded. */
+  /** The epoch of the client's account (a client's account never changes). */
+  epoch: string;
+  /** The epoch's mark when the entry was loaded. */
   mark: string;
   /** What oidc-provider gets; undefined when the client must not authenticate. */
   metadata: ProviderClientMetadata | undefined;
@@ -37,45 +39,48 @@ export function createClientCache(deps: {
   const { clientStore, tokenStore, enabled } = deps;
   const maxAgeMs = deps.maxAgeMs ?? 5 * 60_000;
   const entries = new LRUCache<string, Entry>({ max: deps.maxEntries ?? 10_000 });
-  // A client's account never changes, so this needs no invalidation.
-  const accountOf = new LRUCache<string, string>({ max: deps.maxEntries ?? 10_000 });
 
-  /** The client as oidc-provider should see it right now, straight from the client store. */
-  async function load(clientId: string): Promise<ProviderClientMetadata | undefined> {
+  /**
+   * The client's account and the client as oidc-provider should see it right now, straight from
+   * the client store; undefined when there is no such client.
+   */
+  async function load(
+    clientId: string,
+  ): Promise<{ accountId: string; metadata: ProviderClientMetadata | undefined } | undefined> {
     const record = await clientStore.getClient(clientId);
     if (!record) return undefined;
-    accountOf.set(clientId, record.account_id);
+    const accountId = record.account_id;
     // A client acting as a service user fails with it: missing or disabled means invalid_client,
     // and its live tokens introspect inactive.
     if (record.service_user_id !== null) {
       const user = await clientStore.getUser(record.service_user_id);
-      if (!user || user.disabled || user.account_id !== record.account_id) return undefined;
+      if (!user || user.disabled || user.account_id !== accountId) return { accountId, metadata: undefined };
     }
-    return toProviderMetadata(record);
+    return { accountId, metadata: toProviderMetadata(record) };
   }
 
-  /** The entry for `clientId` if it was loaded under `mark` and is not too old. */
-  const fresh = (clientId: string, mark: string): Entry | undefined => {
-    const entry = entries.get(clientId);
-    return entry && entry.mark === mark && Date.now() - entry.loadedAt < maxAgeMs ? entry : undefined;
-  };
-
-  const reload = async (clientId: string, mark: string): Promise<ProviderClientMetadata | undefined> => {
+  const reload = async (clientId: string, epoch: string, mark: string) => {
     const loadedAt = Date.now();
-    const metadata = await load(clientId);
-    entries.set(clientId, { mark, metadata, loadedAt });
+    const metadata = (await load(clientId))?.metadata;
+    entries.set(clientId, { epoch, mark, metadata, loadedAt });
     return metadata;
   };
 
-  const underMark = (clientId: string, mark: string) => {
-    const entry = fresh(clientId, mark);
-    return entry ? entry.metadata : reload(clientId, mark);
-  };
+  /** The entry's metadata if it was loaded under `mark` and is not too old, else loaded again. */
+  const current = (clientId: string, entry: Entry, mark: string) =>
+    entry.mark === mark && Date.now() - entry.loadedAt < maxAgeMs
+      ? entry.metadata
+      : reload(clientId, entry.epoch, mark);
 
-  /** First sight of a client: learn its account, then load it again under the account's mark. */
+  /**
+   * First sight of a client: learn its account, then load it again under the account's mark.
+   * An unknown id is not remembered, so made-up ids cannot fill the cache.
+   */
   const firstSight = async (clientId: string): Promise<ProviderClientMetadata | undefined> => {
-    if ((await load(clientId)) === undefined && !accountOf.has(clientId)) return undefined;
-    return reload(clientId, await tokenStore.readEpoch(epochOf(accountOf.get(clientId)!)));
+    const first = await load(clientId);
+    if (first === undefined) return undefined;
+    const epoch = epochOf(first.accountId);
+    return reload(clientId, epoch, await tokenStore.readEpoch(epoch));
   };
 
   return {
@@ -89,13 +94,13 @@ export function createClientCache(deps: {
     metadata(
       clientId: string,
     ): ProviderClientMetadata | undefined | Promise<ProviderClientMetadata | undefined> {
-      if (!enabled) return load(clientId);
-      const accountId = accountOf.get(clientId);
-      if (accountId === undefined) return firstSight(clientId);
-      const mark = tokenStore.readEpoch(epochOf(accountId));
+      if (!enabled) return load(clientId).then((loaded) => loaded?.metadata);
+      const entry = entries.get(clientId);
+      if (entry === undefined) return firstSight(clientId);
+      const mark = tokenStore.readEpoch(entry.epoch);
       return typeof mark === 'string'
-        ? underMark(clientId, mark)
-        : mark.then((read) => underMark(clientId, read));
+        ? current(clientId, entry, mark)
+        : mark.then((read) => current(clientId, entry, read));
     },
 
     /**

@@ -2,36 +2,38 @@ import { hash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { verifySecret } from './secrets.js';
 
-/** Messages up to this many UTF-8 bytes are hashed in place, without a new buffer. */
-const SCRATCH = 1024;
+/**
+ * A random key for {@link hmacSha256}: a full SHA-256 block (64 bytes) of 7 random bits each,
+ * 448 bits in all.
+ */
+export function randomHmacKey(): Buffer {
+  const key = randomBytes(64);
+  for (let i = 0; i < key.length; i += 1) key[i]! &= 0x7f;
+  return key;
+}
 
 /**
- * HMAC-SHA256 (RFC 2104) under `key` (made here: at most one SHA-256 block), hex, as two
- * one-shot SHA-256 digests over the padded key and what follows it. This runs on every token
- * request; measured there, `createHmac`, which looks the digest up and sets up three hash
- * contexts on each call, took about 40% longer. Hex is `hash`'s own default encoding, the one it
- * takes without validating or normalizing the name.
+ * HMAC-SHA256 (RFC 2104) under `key`, hex, as two one-shot SHA-256 digests over the padded key
+ * and what follows it. This runs on every token request; measured there, `createHmac`, which
+ * looks the digest up and sets up three hash contexts on each call, took about 40% longer.
+ *
+ * The key's bytes must be below 0x80 (see {@link randomHmacKey}): so are the padded key's, which
+ * as a string encode to the same bytes in UTF-8, and the inner digest is taken over that string
+ * and the message together, encoded by `hash` itself. Hex is `hash`'s own default encoding, the
+ * one it takes without validating or normalizing the name.
  */
 export function hmacSha256(key: Buffer): (message: string) => string {
   if (key.length > 64) throw new Error('HMAC key longer than the SHA-256 block');
-  const inner = Buffer.alloc(64 + SCRATCH); // key ^ ipad, then the message
+  if (key.some((byte) => byte >= 0x80)) throw new Error('HMAC key bytes must be below 0x80');
+  const inner = Buffer.alloc(64); // key ^ ipad
   const outer = Buffer.alloc(64 + 32); // key ^ opad, then the inner digest
   for (let i = 0; i < 64; i += 1) {
     inner[i] = (key[i] ?? 0) ^ 0x36;
     outer[i] = (key[i] ?? 0) ^ 0x5c;
   }
+  const innerPad = inner.toString('latin1');
   return (message) => {
-    let innerDigest: string;
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    if (message.length * 3 <= SCRATCH) {
-      const end = 64 + inner.write(message, 64, 'utf8');
-      innerDigest = hash('sha256', inner.subarray(0, end));
-      // The message (a presented secret) does not stay behind in the scratch space.
-      inner.fill(0, 64, end);
-    } else {
-      innerDigest = hash('sha256', Buffer.concat([inner.subarray(0, 64), Buffer.from(message, 'utf8')]));
-    }
-    outer.write(innerDigest, 64, 'hex');
+    outer.write(hash('sha256', innerPad + message), 64, 'hex');
     return hash('sha256', outer);
   };
 }
@@ -92,7 +94,7 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const maxQueued = options.maxQueued ?? 64;
   const maxPerSubject = options.maxPerSubject ?? 8;
   const verify = options.verify ?? verifySecret;
-  const mac = hmacSha256(randomBytes(32));
+  const mac = hmacSha256(randomHmacKey());
   const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
   /** Checks in flight by credential and hash: the same presentation arriving again waits for it. */
   const inFlight = new Map<string, Promise<boolean>>();

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHmac, randomBytes } from 'node:crypto';
-import { createSecretChecker, hmacSha256, SecretChecksBusyError } from '../../src/crypto/secret-checker.js';
+import { createHmac } from 'node:crypto';
+import {
+  createSecretChecker,
+  hmacSha256,
+  randomHmacKey,
+  SecretChecksBusyError,
+} from '../../src/crypto/secret-checker.js';
 
 /** A hash check that finishes only when the test says so. */
 function controlledChecks() {
@@ -116,10 +121,18 @@ describe('secret check limits', () => {
 
 describe('verified-secret keys', () => {
   it('are HMAC-SHA256 (RFC 2104)', () => {
-    for (const key of [randomBytes(32), randomBytes(64), Buffer.from('key')]) {
+    for (const key of [randomHmacKey(), randomHmacKey(), Buffer.from('key'), Buffer.alloc(64, 0x7f)]) {
       const mac = hmacSha256(key);
       const long = ['x'.repeat(1000), 'é'.repeat(341), 'é'.repeat(342), '✓'.repeat(400), '💥'.repeat(300)];
-      for (const message of ['', '7:c_1234:s3cret', 'ünïcødé ✓ secret', ...long, 'after a long one']) {
+      const odd = ['\u0000', 'lone \ud800 surrogate', '\udc00', '\u00ff\u0080'];
+      for (const message of [
+        '',
+        '7:c_1234:s3cret',
+        'ünïcødé ✓ secret',
+        ...long,
+        ...odd,
+        'after a long one',
+      ]) {
         assert.equal(mac(message), createHmac('sha256', key).update(message).digest('hex'));
       }
     }
@@ -128,6 +141,12 @@ describe('verified-secret keys', () => {
       hmacSha256(Buffer.from('Jefe'))('what do ya want for nothing?'),
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
     );
-    assert.throws(() => hmacSha256(randomBytes(65)));
+    assert.throws(() => hmacSha256(Buffer.alloc(65, 0x41)), /longer than the SHA-256 block/);
+    // A key byte of 0x80 or more would not survive as one UTF-8 byte.
+    assert.throws(() => hmacSha256(Buffer.from([0x41, 0x80])), /below 0x80/);
+    const key = randomHmacKey();
+    assert.equal(key.length, 64);
+    assert.ok(key.every((byte) => byte < 0x80));
+    assert.notDeepEqual(key, randomHmacKey());
   });
 });
