@@ -155,6 +155,9 @@ export interface RequestLine {
 
 const { streamSym, timeSym, chindingsSym } = pino.symbols;
 
+/** Distinct strings a request-line writer keeps in their JSON-quoted form. */
+export const QUOTED_MEMO = 1024;
+
 /**
  * Writes request lines into `logger`'s destination exactly as `logger.info(line, 'request')`
  * would: level, time and bindings as the logger renders them, the fields, an undefined one left
@@ -168,7 +171,18 @@ export function requestLineWriter(logger: Logger): (line: RequestLine) => void {
   const time = internals[timeSym] as () => string;
   const bindings = internals[chindingsSym] as string;
   const info = logger.levels.values['info']!;
-  const text = JSON.stringify;
+  // Paths, client ids and addresses repeat from line to line: each is JSON-quoted once and the
+  // quoted form reused (a bounded memo, emptied when full, so made-up paths cannot grow it).
+  const quotedOnce = new Map<string, string>();
+  const text = (value: string): string => {
+    let quoted = quotedOnce.get(value);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(value);
+      if (quotedOnce.size >= QUOTED_MEMO) quotedOnce.clear();
+      quotedOnce.set(value, quoted);
+    }
+    return quoted;
+  };
   return (line) => {
     if (logger.levelVal > info) return;
     const client = line.client_id === undefined ? '' : `,"client_id":${text(line.client_id)}`;

@@ -13,8 +13,8 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function requestLog(logger: Logger): Middleware {
   const write = requestLineWriter(logger);
   return function logRequest(ctx, next) {
-    const incoming = ctx.get('x-request-id');
-    const reqId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const incoming = ctx.req.headers['x-request-id'];
+    const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.reqId = reqId;
     const path = ctx.path;
     const started = performance.now();

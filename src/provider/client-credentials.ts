@@ -41,6 +41,10 @@ export function registerClientCredentialsGrant(provider: Provider): void {
   function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
     const allowed = allowedOf(ctx.oidc.client!);
     const params = ctx.oidc.params as { scope?: string | undefined };
+    // Most requests ask for one allowed scope, or for all of them as registered.
+    if (params.scope && (allowed.scopes.has(params.scope) || params.scope === allowed.all)) {
+      return builtInHandler(provider, helpers, ctx);
+    }
     const requested = params.scope ? params.scope.split(' ').filter(Boolean) : [];
     if (requested.length === 0) {
       params.scope = allowed.all;

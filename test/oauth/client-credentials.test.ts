@@ -45,6 +45,15 @@ describe('client_credentials grant', () => {
     assert.equal(info.body.scope, 'api:read api:write');
   });
 
+  it('grants several allowed scopes in any order, and only those', async () => {
+    for (const scope of ['api:read api:write', 'api:write api:read', 'api:write']) {
+      const res = await clientCredentials(tessera.url, machine, { scope });
+      assert.equal(res.status, 200, scope);
+      const granted = String(res.body.scope).split(' ').sort();
+      assert.deepEqual(granted, scope.split(' ').filter(Boolean).sort(), scope);
+    }
+  });
+
   it('refuses a known scope the client is not allowed: 400 invalid_scope', async () => {
     const res = await clientCredentials(tessera.url, machine, { scope: 'api:read admin' });
     assert.equal(res.status, 400);

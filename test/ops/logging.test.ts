@@ -8,6 +8,7 @@ import {
   createLogger,
   isoTime,
   linesPerTurn,
+  QUOTED_MEMO,
   requestLineWriter,
   type FlushableDestination,
   type RequestLine,
@@ -159,6 +160,41 @@ describe('request logs', () => {
     const quiet = capture();
     requestLineWriter(createLogger('warn', quiet.sink))(line);
     assert.deepEqual(quiet.lines, []);
+  });
+
+  it('quotes repeated and ever-new values alike, past the size of its memo of quoted strings', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    const write = requestLineWriter(createLogger('info', sink));
+    const paths = Array.from({ length: QUOTED_MEMO * 2 + 7 }, (_, i) => `/p/${i}"\\\u00e9`);
+    const sent = [...paths, ...paths.slice(0, 50), ...paths.slice(-50)].map((path, i) => ({
+      req_id: `r${i}`,
+      method: 'GET',
+      path,
+      status: 404,
+      duration_ms: i / 1000,
+      client_id: i % 3 === 0 ? undefined : `c"${i % 5}`,
+      remote: i % 2 ? '::1' : '10.0.0.\u00e9',
+    }));
+    for (const line of sent) write(line);
+    assert.equal(lines.length, sent.length);
+    lines.forEach((text, i) => {
+      const { path, client_id, remote, req_id } = JSON.parse(text) as Record<string, unknown>;
+      assert.deepEqual(
+        { path, client_id, remote, req_id },
+        {
+          path: sent[i]!.path,
+          client_id: sent[i]!.client_id,
+          remote: sent[i]!.remote,
+          req_id: sent[i]!.req_id,
+        },
+      );
+    });
   });
 
   it("hands a turn's lines over in one write, in order, and what is pending at once on flush", async () => {
