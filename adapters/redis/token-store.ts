@@ -1,4 +1,4 @@
-import { Cluster, ReplyError, type Redis } from 'ioredis';
+import { Cluster, Command, ReplyError, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { RedisClient } from './connection.js';
@@ -165,9 +165,18 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
     return record ? (JSON.parse(record) as TokenPayload) : undefined;
   };
 
-  /** A string key with `ttl` seconds to live (0 = forever). */
+  /**
+   * A string key with `ttl` seconds to live (0 = forever): on the hot path (a token issued), so
+   * the command is built here, with the key already prefixed, instead of by ioredis's generic
+   * command method, which also looks up which arguments are keys to prefix them.
+   */
+  const keyPrefix = client.options.keyPrefix ?? '';
   const setFor = (target: string, value: string, ttl: number) =>
-    ttl ? client.set(target, value, 'EX', ttl) : client.set(target, value);
+    client.sendCommand(
+      new Command('set', ttl ? [keyPrefix + target, value, 'EX', ttl] : [keyPrefix + target, value], {
+        replyEncoding: 'utf8',
+      }),
+    ) as Promise<unknown>;
 
   const adapters = new Map<string, ModelAdapter>();
   return {

@@ -80,6 +80,9 @@ describe('redis token store', () => {
       });
       const ccTtl = await client.ttl('ClientCredentials:cc');
       assert.ok(ccTtl > 80 && ccTtl <= 90, `ttl ${ccTtl}`);
+      await store.adapter('ClientCredentials').upsert('cc-forever', { clientId: 'c2' });
+      assert.equal(await client.get('ClientCredentials:cc-forever'), '{"clientId":"c2"}');
+      assert.equal(await client.ttl('ClientCredentials:cc-forever'), -1);
       assert.equal(await client.exists('client-index:c2'), 0);
       await store.adapter('AccessToken').upsert('c2-at', { clientId: 'c2', grantId: 'g2' }, 90);
       await store.revokeByClientId('c2');
