@@ -157,6 +157,8 @@ const { streamSym, timeSym, chindingsSym } = pino.symbols;
 
 /** Distinct strings a request-line writer keeps in their JSON-quoted form. */
 export const QUOTED_MEMO = 1024;
+/** The longest string it keeps so. */
+export const QUOTED_MEMO_LENGTH = 256;
 
 /**
  * Writes request lines into `logger`'s destination exactly as `logger.info(line, 'request')`
@@ -172,9 +174,11 @@ export function requestLineWriter(logger: Logger): (line: RequestLine) => void {
   const bindings = internals[chindingsSym] as string;
   const info = logger.levels.values['info']!;
   // Paths, client ids and addresses repeat from line to line: each is JSON-quoted once and the
-  // quoted form reused (a bounded memo, emptied when full, so made-up paths cannot grow it).
+  // quoted form reused. The memo is bounded in entries (emptied when full) and takes only short
+  // strings, so made-up paths can neither grow it nor fill it with long ones.
   const quotedOnce = new Map<string, string>();
   const text = (value: string): string => {
+    if (value.length > QUOTED_MEMO_LENGTH) return JSON.stringify(value);
     let quoted = quotedOnce.get(value);
     if (quoted === undefined) {
       quoted = JSON.stringify(value);

@@ -9,6 +9,7 @@ import {
   isoTime,
   linesPerTurn,
   QUOTED_MEMO,
+  QUOTED_MEMO_LENGTH,
   requestLineWriter,
   type FlushableDestination,
   type RequestLine,
@@ -171,7 +172,9 @@ describe('request logs', () => {
       },
     });
     const write = requestLineWriter(createLogger('info', sink));
-    const paths = Array.from({ length: QUOTED_MEMO * 2 + 7 }, (_, i) => `/p/${i}"\\\u00e9`);
+    const paths = Array.from({ length: QUOTED_MEMO * 2 + 7 }, (_, i) =>
+      i % 10 === 0 ? `/long/${i}"${'\\\u00e9'.repeat(QUOTED_MEMO_LENGTH)}` : `/p/${i}"\\\u00e9`,
+    );
     const sent = [...paths, ...paths.slice(0, 50), ...paths.slice(-50)].map((path, i) => ({
       req_id: `r${i}`,
       method: 'GET',
