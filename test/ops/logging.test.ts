@@ -17,6 +17,18 @@ import {
 import { basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
 import { registerMachine, startTessera, type RunningTessera } from '../support/tessera.js';
 
+/** A destination that keeps what is written to it, one entry per write. */
+function capture() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  return { lines, sink };
+}
+
 describe('request logs', () => {
   let tessera: RunningTessera;
   let machine: Credentials;
@@ -127,16 +139,6 @@ describe('request logs', () => {
   });
 
   it('writes exactly what pino would, and nothing below the level', () => {
-    const capture = () => {
-      const lines: string[] = [];
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString('utf8'));
-          callback();
-        },
-      });
-      return { lines, sink };
-    };
     const line: RequestLine = {
       req_id: 'trace-1',
       method: 'POST',
@@ -164,13 +166,7 @@ describe('request logs', () => {
   });
 
   it('quotes repeated and ever-new values alike, past the size of its memo of quoted strings', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString('utf8'));
-        callback();
-      },
-    });
+    const { lines, sink } = capture();
     const write = requestLineWriter(createLogger('info', sink));
     const paths = Array.from({ length: QUOTED_MEMO * 2 + 7 }, (_, i) =>
       i % 10 === 0 ? `/long/${i}"${'\\\u00e9'.repeat(QUOTED_MEMO_LENGTH)}` : `/p/${i}"\\\u00e9`,
