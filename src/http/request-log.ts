@@ -27,7 +27,8 @@ export function requestLog(logger: Logger): Middleware {
         status: ctx.status,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         client_id: oidc?.client?.clientId,
-        remote: ctx.ip,
+        // Koa's `ip` reads the forwarded-for header even when it may not trust it.
+        remote: ctx.app.proxy ? ctx.ip : (ctx.req.socket.remoteAddress ?? ''),
       });
     };
     // The header goes on once the response is settled: set earlier, it would make every

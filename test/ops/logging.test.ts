@@ -125,7 +125,9 @@ describe('request logs', () => {
     const answer = await new Promise<string>((resolve, reject) => {
       let received = '';
       const socket = connect(Number(port), '127.0.0.1', () =>
-        socket.write('GET /no\\such%22path HTTP/1.1\r\nHost: tessera\r\nConnection: close\r\n\r\n'),
+        socket.write(
+          'GET /no\\such%22path HTTP/1.1\r\nHost: tessera\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n',
+        ),
       );
       socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
       socket.on('end', () => resolve(received));
@@ -136,6 +138,8 @@ describe('request logs', () => {
     assert.equal(raw.path, '/no\\such%22path');
     assert.equal(raw.status, 404);
     assert.equal('client_id' in raw, false);
+    // The caller's own address: a forwarded-for header is not trusted.
+    assert.match(String(raw.remote), /^(::ffff:)?127\.0\.0\.1$/);
   });
 
   it('writes exactly what pino would, and nothing below the level', () => {
