@@ -122,24 +122,35 @@ describe('request logs', () => {
 
     // A backslash and an escaped quote reach the path as sent.
     const { port } = new URL(tessera.url);
-    const answer = await new Promise<string>((resolve, reject) => {
-      let received = '';
-      const socket = connect(Number(port), '127.0.0.1', () =>
-        socket.write(
-          'GET /no\\such%22path HTTP/1.1\r\nHost: tessera\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n',
-        ),
-      );
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      socket.on('end', () => resolve(received));
-      socket.on('error', reject);
-    });
-    assert.match(answer, /^HTTP\/1\.1 404 /);
+    const rawRequest = (line: string) =>
+      new Promise<string>((resolve, reject) => {
+        let received = '';
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            `${line}\r\nHost: tessera\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('end', () => resolve(received));
+        socket.on('error', reject);
+      });
+    assert.match(await rawRequest('GET /no\\such%22path HTTP/1.1'), /^HTTP\/1\.1 404 /);
     const raw = JSON.parse(tessera.logs.at(-1)!) as Record<string, unknown>;
     assert.equal(raw.path, '/no\\such%22path');
     assert.equal(raw.status, 404);
     assert.equal('client_id' in raw, false);
-    // The caller's own address: a forwarded-for header is not trusted.
+    // The caller's own address: a forwarded-for header is not trusted...
     assert.match(String(raw.remote), /^(::ffff:)?127\.0\.0\.1$/);
+
+    // ...unless the application is set to trust its proxy.
+    tessera.container.app.proxy = true;
+    try {
+      await rawRequest('GET /behind-proxy HTTP/1.1');
+    } finally {
+      tessera.container.app.proxy = false;
+    }
+    const proxied = JSON.parse(tessera.logs.at(-1)!) as Record<string, unknown>;
+    assert.deepEqual([proxied.path, proxied.remote], ['/behind-proxy', '203.0.113.9']);
   });
 
   it('writes exactly what pino would, and nothing below the level', () => {
