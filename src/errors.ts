@@ -1,3 +1,5 @@
+import { errors } from 'oidc-provider';
+
 /**
  * The error family of Tessera's own routes. Every error carries an HTTP status and a stable
  * OAuth-style `code`; `expose` decides whether the description may leave the process.
@@ -58,20 +60,20 @@ export class InvalidCursorError extends Error {
   }
 }
 
-/** Raised by a store that cannot be reached; answered `503 temporarily_unavailable`. */
-export class StoreUnavailableError extends Error {
-  /** oidc-provider renders an error with these as `503 {"error": message, "error_description"}`. */
-  readonly expose = true;
-  readonly statusCode = 503;
-  readonly status = 503;
-  readonly error_description: string;
-
+/**
+ * Raised by a store that cannot be reached; answered `503 temporarily_unavailable`, by
+ * oidc-provider on its routes (an exposed OIDCProviderError) and by the error handler on ours.
+ */
+export class StoreUnavailableError extends errors.OIDCProviderError {
   constructor(
     readonly store: string,
     options?: { cause?: unknown },
   ) {
-    super('temporarily_unavailable', options);
-    this.name = 'StoreUnavailableError';
+    // The cause stays out of the provider's error options: they would copy its message, which
+    // can carry a driver's command and keys, into `error_detail`.
+    super(503, 'temporarily_unavailable');
+    this.cause = options?.cause;
+    this.expose = true;
     this.error_description = `${store} is unavailable; retry shortly`;
   }
 }

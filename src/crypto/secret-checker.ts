@@ -1,54 +1,14 @@
-import { hash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { errors } from 'oidc-provider';
 import { verifySecret } from './secrets.js';
 
-/**
- * A random key for {@link hmacSha256}: a full SHA-256 block (64 bytes) of 7 random bits each,
- * 448 bits in all.
- */
-export function randomHmacKey(): Buffer {
-  const key = randomBytes(64);
-  for (let i = 0; i < key.length; i += 1) key[i]! &= 0x7f;
-  return key;
-}
-
-/**
- * HMAC-SHA256 (RFC 2104) under `key`, hex, as two one-shot SHA-256 digests over the padded key
- * and what follows it. This runs on every token request; measured there, `createHmac`, which
- * looks the digest up and sets up three hash contexts on each call, took about 40% longer.
- *
- * The key's bytes must be below 0x80 (see {@link randomHmacKey}): so are the padded key's, which
- * as a string encode to the same bytes in UTF-8, and the inner digest is taken over that string
- * and the message together, encoded by `hash` itself. Hex is `hash`'s own default encoding, the
- * one it takes without validating or normalizing the name.
- */
-export function hmacSha256(key: Buffer): (message: string) => string {
-  if (key.length > 64) throw new Error('HMAC key longer than the SHA-256 block');
-  if (key.some((byte) => byte >= 0x80)) throw new Error('HMAC key bytes must be below 0x80');
-  const inner = Buffer.alloc(64); // key ^ ipad
-  const outer = Buffer.alloc(64 + 32); // key ^ opad, then the inner digest
-  for (let i = 0; i < 64; i += 1) {
-    inner[i] = (key[i] ?? 0) ^ 0x36;
-    outer[i] = (key[i] ?? 0) ^ 0x5c;
-  }
-  const innerPad = inner.toString('latin1');
-  return (message) => {
-    outer.write(hash('sha256', innerPad + message), 64, 'hex');
-    return hash('sha256', outer);
-  };
-}
-
 /** Thrown when too many argon2 checks are already running or waiting: answer 503, retry later. */
-export class SecretChecksBusyError extends Error {
-  /** oidc-provider renders an error with these as `503 {"error": message, "error_description"}`. */
-  readonly expose = true;
-  readonly statusCode = 503;
-  readonly status = 503;
-  readonly error_description = 'too many client authentications in progress; retry shortly';
-
+export class SecretChecksBusyError extends errors.OIDCProviderError {
   constructor() {
-    super('temporarily_unavailable');
-    this.name = 'SecretChecksBusyError';
+    super(503, 'temporarily_unavailable');
+    this.expose = true;
+    this.error_description = 'too many client authentications in progress; retry shortly';
   }
 }
 
@@ -94,7 +54,8 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const maxQueued = options.maxQueued ?? 64;
   const maxPerSubject = options.maxPerSubject ?? 8;
   const verify = options.verify ?? verifySecret;
-  const mac = hmacSha256(randomHmacKey());
+  // Made at start and never stored: the cache's keys mean nothing outside this process.
+  const macKey = randomBytes(32);
   const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
   /** Checks in flight by credential and hash: the same presentation arriving again waits for it. */
   const inFlight = new Map<string, Promise<boolean>>();
@@ -132,14 +93,11 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   }
 
   const macOf = (clientId: string, presented: string): string =>
-    mac(`${clientId.length}:${clientId}:${presented}`);
+    createHmac('sha256', macKey).update(`${clientId.length}:${clientId}:${presented}`).digest('hex');
 
   return {
-    /**
-     * True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s
-     * current one); at once, without a promise, for a secret already verified against it.
-     */
-    checkClientSecret(clientId: string, hash: string, presented: string): boolean | Promise<boolean> {
+    /** True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s current one). */
+    async checkClientSecret(clientId: string, hash: string, presented: string): Promise<boolean> {
       const mac = macOf(clientId, presented);
       if (verified.get(mac) === hash) {
         stats.cacheHits += 1;
