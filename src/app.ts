@@ -15,6 +15,8 @@ export interface AppDeps {
   admin: Router;
   /** Login and consent pages. */
   interactions: Router;
+  /** Middleware around oidc-provider's own answers (inside the request log, so it logs their outcome). */
+  protocol: Middleware[];
 }
 
 /**
@@ -25,6 +27,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
+  for (const middleware of deps.protocol) provider.use(middleware);
 
   const health = healthRoutes(deps.stores);
   // oidc-provider renders its own errors; Tessera's error shape covers Tessera's routes.

@@ -15,7 +15,7 @@ import { ConfigError, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { createProvider } from './provider/create-provider.js';
+import { createProvider, missingCertificateIsInvalidClient } from './provider/create-provider.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import { createUserService, type UserService } from './users/user-service.js';
@@ -167,6 +167,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
+      protocol: [missingCertificateIsInvalidClient(certificateSource)],
       interactions: interactionRoutes({
         provider,
         clientStore,

@@ -1,61 +1,47 @@
+import type { X509Certificate } from 'node:crypto';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import {
-  handler as builtInHandler,
-  parameters,
-} from 'oidc-provider/lib/actions/grants/client_credentials.js';
-import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 
 /**
- * Registers Tessera's `client_credentials` grant: the provider's own handler, preceded by the
- * scope rules of the contract that it does not have — no `scope` means every scope the client
- * is allowed, and any requested scope outside that set (including ones the deployment does not
- * know, which the built-in handler would let through) is `invalid_scope`.
+ * Registers Tessera's `client_credentials` grant, built on the provider's public model classes.
+ * It keeps the contract's scope rules, which the built-in handler does not have: no `scope`
+ * means every scope the client is allowed, and any requested scope outside that set (including
+ * ones the deployment does not know) is `invalid_scope`. Tokens of a client registered for
+ * certificate binding are bound to the certificate of the request (RFC 8705).
  */
-export function registerClientCredentialsGrant(provider: Provider): void {
-  const helpers = Object.fromEntries(
-    Object.entries(grantHelpers).map(([name, helper]) => [
-      name,
-      typeof helper === 'function' ? helper.bind(undefined, provider) : helper,
-    ]),
-  );
-
-  // The scopes a client is allowed, and all of them as one parameter, by Client object: the
-  // provider keeps one for as long as the client's metadata is unchanged (create-provider.ts),
-  // so a change brings a new set.
-  interface Allowed {
-    scopes: Set<string>;
-    all: string | undefined;
-  }
-  const allowedScopes = new WeakMap<object, Allowed>();
-  const allowedOf = (client: { scope?: string | undefined }): Allowed => {
-    let allowed = allowedScopes.get(client);
-    if (!allowed) {
-      const scopes = new Set((client.scope ?? '').split(' ').filter(Boolean));
-      allowed = { scopes, all: [...scopes].join(' ') || undefined };
-      allowedScopes.set(client, allowed);
+export function registerClientCredentialsGrant(
+  provider: Provider,
+  certificateOf: (ctx: KoaContextWithOIDC) => X509Certificate | undefined,
+): void {
+  async function clientCredentialsGrant(ctx: KoaContextWithOIDC): Promise<void> {
+    const client = ctx.oidc.client!;
+    const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+    const requested = new Set(
+      String(ctx.oidc.params?.scope ?? '')
+        .split(' ')
+        .filter(Boolean),
+    );
+    const refused = [...requested].filter((scope) => !allowed.has(scope));
+    if (refused.length > 0) {
+      throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
     }
-    return allowed;
-  };
-
-  function clientCredentialsWithScopeRules(ctx: KoaContextWithOIDC): Promise<void> {
-    const allowed = allowedOf(ctx.oidc.client!);
-    const params = ctx.oidc.params as { scope?: string | undefined };
-    // Most requests ask for one allowed scope, or for all of them as registered.
-    if (params.scope && (allowed.scopes.has(params.scope) || params.scope === allowed.all)) {
-      return builtInHandler(provider, helpers, ctx);
+    const scope = [...(requested.size > 0 ? requested : allowed)].join(' ') || undefined;
+    const token = new provider.ClientCredentials({ client, scope });
+    if (client.tlsClientCertificateBoundAccessTokens) {
+      const certificate = certificateOf(ctx);
+      // Answered 401 invalid_client by the token route's post-middleware (create-provider.ts).
+      if (!certificate) throw new errors.InvalidGrant('mutual TLS client certificate not provided');
+      token.setThumbprint('x5t', certificate);
     }
-    const requested = params.scope ? params.scope.split(' ').filter(Boolean) : [];
-    if (requested.length === 0) {
-      params.scope = allowed.all;
-    } else {
-      const refused = requested.filter((scope) => !allowed.scopes.has(scope));
-      if (refused.length > 0) {
-        throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
-      }
-    }
-    return builtInHandler(provider, helpers, ctx);
+    ctx.oidc.entity('ClientCredentials', token);
+    const accessToken = await token.save();
+    ctx.body = {
+      access_token: accessToken,
+      expires_in: token.expiration,
+      scope: token.scope || undefined,
+      token_type: token.tokenType,
+    };
   }
 
-  provider.registerGrantType('client_credentials', clientCredentialsWithScopeRules, [...parameters]);
+  provider.registerGrantType('client_credentials', clientCredentialsGrant, 'scope');
 }

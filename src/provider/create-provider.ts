@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
@@ -48,20 +49,23 @@ export const ROUTES = {
  * A client whose tokens are bound to its certificate must present one at the token endpoint.
  * oidc-provider answers its absence with `400 invalid_grant`; the contract (section 6) wants
  * `401 invalid_client` where a certificate is needed and none came, whichever grant was used.
- * The token endpoint's error handler emits `grant.error` once it has rendered the error, before
- * the response leaves, so the answer is rewritten there and successful requests pay nothing.
+ * Runs after the provider has rendered its answer, and changes only that one.
  */
-function missingCertificateIsInvalidClient(provider: Provider, source: CertificateSource): void {
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: unknown }) => {
+export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
+  return async function missingCertificateIsInvalidClient(ctx, next) {
+    await next();
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
     if (
-      error.error === 'invalid_grant' &&
-      ctx.oidc.client?.tlsClientCertificateBoundAccessTokens &&
+      ctx.path === ROUTES.token &&
+      ctx.status === 400 &&
+      (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
+      oidc?.client?.tlsClientCertificateBoundAccessTokens &&
       !requestCertificate(ctx, source)
     ) {
       ctx.status = 401;
       ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
     }
-  });
+  };
 }
 
 /**
@@ -106,6 +110,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     return adapter;
   };
 
+  // Clients are served from the client cache, which the provider asks on every request.
   const clientAdapter = {
     find: (id: string) => deps.clientCache.metadata(id),
     async upsert() {
@@ -185,6 +190,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
       resourceIndicators: { enabled: false },
+      // Not offered: Tessera binds tokens to certificates (RFC 8705), not to DPoP keys.
+      dPoP: { enabled: false },
       userinfo: { enabled: true },
     },
     extraClientMetadata: {
@@ -273,31 +280,6 @@ export function createProvider(deps: ProviderDeps): Provider {
     return deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented);
   };
 
-  // oidc-provider hashes the metadata of every client it is handed, on every lookup, to find
-  // its Client object again. The client cache hands out the same metadata object for as long as
-  // the client is unchanged, so the Client object can be kept with it.
-  type ProviderClient = InstanceType<typeof provider.Client>;
-  const clientsByMetadata = new WeakMap<object, ProviderClient>();
-  const findClient = provider.Client.find.bind(provider.Client);
-  const clientOf = (id: string, metadata: object | undefined) => {
-    if (!metadata) return undefined;
-    const kept = clientsByMetadata.get(metadata);
-    if (kept) return kept;
-    return findClient(id).then((client) => {
-      if (client) clientsByMetadata.set(metadata, client);
-      return client;
-    });
-  };
-  // A current client is handed back without a promise (oidc-provider awaits it either way).
-  provider.Client.find = ((id: string) => {
-    if (!deps.clientCache.enabled || typeof id !== 'string' || !id) return findClient(id);
-    const metadata = deps.clientCache.metadata(id);
-    return metadata instanceof Promise
-      ? metadata.then((loaded) => clientOf(id, loaded))
-      : clientOf(id, metadata);
-  }) as typeof provider.Client.find;
-
-  registerClientCredentialsGrant(provider);
-  missingCertificateIsInvalidClient(provider, certificateSource);
+  registerClientCredentialsGrant(provider, clientCertificate);
   return provider;
 }
