@@ -2,48 +2,24 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 
 export type RedisClient = Redis | Cluster;
 
-/**
- * Options shared by every connection: commands fail at once while Redis is unreachable (no
- * offline queue) and after about 3 s when it hangs ({@link failStalledCommands}), so a request
- * answers 503 instead of waiting; reconnection goes on in the background with a capped back-off,
- * so the process recovers by itself.
- */
-const COMMON: RedisOptions = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  connectTimeout: 2000,
-  retryStrategy: (times) => Math.min(100 * times, 2000),
-};
-
 /** How long a command waits for its reply before it fails. */
 export const COMMAND_TIMEOUT_MS = 3000;
 
 /**
- * Fails every command that has waited `timeoutMs` (up to a quarter more) for its reply: a hung
- * Redis or a half-open connection costs a request a 503, not a wait without end. What ioredis's
- * `commandTimeout` does with a timer set and cleared per command, on the hot path, this does with
- * one timer per connection that looks at the commands waiting in its reply queue. A failed
- * command stays queued, so a late reply still goes to it and the ones after it pair correctly.
- * Returns the function that stops the checks.
+ * Options shared by every connection: commands fail at once while Redis is unreachable (no
+ * offline queue) and after `commandTimeout` when it hangs, so a request answers 503 instead of
+ * waiting; reconnection goes on in the background with a capped back-off, so the process
+ * recovers by itself. Commands issued together leave in one write (auto-pipelining).
  */
-export function failStalledCommands(client: RedisClient, timeoutMs = COMMAND_TIMEOUT_MS): () => void {
-  const firstSeen = new WeakMap<object, number>();
-  const check = () => {
-    const now = Date.now();
-    for (const redis of client instanceof Cluster ? client.nodes() : [client]) {
-      const queue = redis.commandQueue;
-      for (let i = 0; i < queue.length; i += 1) {
-        const item = queue.peekAt(i);
-        if (!item) continue;
-        const since = firstSeen.get(item);
-        if (since === undefined) firstSeen.set(item, now);
-        else if (now - since >= timeoutMs) item.command.reject(new Error('Redis did not answer in time'));
-      }
-    }
+function commonOptions(commandTimeout: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
   };
-  const timer = setInterval(check, Math.max(10, Math.floor(timeoutMs / 4)));
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 const MULTI_HOST = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^@/]*)@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/;
@@ -76,24 +52,23 @@ export function connectRedis(
   keyPrefix: string,
   options: { commandTimeoutMs?: number } = {},
 ): RedisClient {
-  const client = createClient(url, keyPrefix);
+  const client = createClient(url, keyPrefix, commonOptions(options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS));
   // Connection errors surface through failing commands (503) and /readyz; without a listener
   // ioredis would print each reconnection attempt.
   client.on('error', () => undefined);
-  client.once('end', failStalledCommands(client, options.commandTimeoutMs));
   return client;
 }
 
-function createClient(url: string, keyPrefix: string): RedisClient {
+function createClient(url: string, keyPrefix: string, common: RedisOptions): RedisClient {
   const multi = MULTI_HOST.exec(url);
-  if (!multi) return new Redis(url, { ...COMMON, keyPrefix, lazyConnect: true });
+  if (!multi) return new Redis(url, { ...common, keyPrefix, lazyConnect: true });
   const [, scheme, kind, userinfo, hosts = '', pathPart, query] = multi;
   const tls = scheme === 'rediss' ? { tls: {} } : {};
   const auth = credentials(userinfo);
   if (kind === 'sentinel') {
     const db = Number(new URLSearchParams(query ?? '').get('db') ?? 0);
     return new Redis({
-      ...COMMON,
+      ...common,
       ...auth,
       ...tls,
       keyPrefix,
@@ -107,8 +82,9 @@ function createClient(url: string, keyPrefix: string): RedisClient {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
-    redisOptions: { ...COMMON, ...auth, ...tls },
+    redisOptions: { ...common, ...auth, ...tls },
   };
   return new Cluster(hostList(hosts), options);
 }

@@ -1,4 +1,4 @@
-import { Cluster, Command, ReplyError, type Redis } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { RedisClient } from './connection.js';
@@ -139,44 +139,14 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
     await client.unlink(indexKey);
   };
 
-  /**
-   * Commands issued during one turn of the event loop leave in one write: the socket is corked
-   * at the first and uncorked after the turn's I/O callbacks. Under load Redis then reads many
-   * tokens' commands per read instead of one, which roughly halves its CPU per token, without
-   * ioredis's auto-pipelines, whose bookkeeping costs this process more than the writes save.
-   */
-  let corked: Redis['stream'] | undefined;
-  const uncork = () => {
-    corked?.uncork();
-    corked = undefined;
-  };
-  const batched = () => {
-    if (corked || cluster) return;
-    const stream = (client as Redis).stream;
-    if (!stream?.writable) return;
-    corked = stream;
-    stream.cork();
-    setImmediate(uncork);
-  };
-
   const read = async (key: string): Promise<TokenPayload | undefined> => {
-    batched();
     const record = await client.get(key);
     return record ? (JSON.parse(record) as TokenPayload) : undefined;
   };
 
-  /**
-   * A string key with `ttl` seconds to live (0 = forever): on the hot path (a token issued), so
-   * the command is built here, with the key already prefixed, instead of by ioredis's generic
-   * command method, which also looks up which arguments are keys to prefix them.
-   */
-  const keyPrefix = client.options.keyPrefix ?? '';
-  const setFor = (target: string, value: string, ttl: number) =>
-    client.sendCommand(
-      new Command('set', ttl ? [keyPrefix + target, value, 'EX', ttl] : [keyPrefix + target, value], {
-        replyEncoding: 'utf8',
-      }),
-    ) as Promise<unknown>;
+  /** A string key with `ttl` seconds to live (0 = forever). */
+  const setFor = (key: string, value: string, ttl: number) =>
+    ttl ? client.set(key, value, 'EX', ttl) : client.set(key, value);
 
   const adapters = new Map<string, ModelAdapter>();
   return {
@@ -190,8 +160,8 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
         return id ? read(keyOf(id)) : undefined;
       };
       adapter = {
-        // On the hot path (every token issued): a record without index entries or pointers is
-        // one SET; others one script, or on a cluster one command per key; no more promises.
+        // A record without index entries or pointers (every client-credentials token) is one
+        // SET; others one script, or on a cluster one command per key.
         upsert(id, payload, expiresIn) {
           const key = keyOf(id);
           const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
@@ -204,7 +174,6 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
           const pointers: string[] = [];
           if (typeof payload.uid === 'string') pointers.push(`uid:${model}:${payload.uid}`);
           if (typeof payload.userCode === 'string') pointers.push(`usercode:${model}:${payload.userCode}`);
-          batched();
           if (indexes.length === 0 && pointers.length === 0)
             return setFor(key, record, ttl).then(nothing, unavailable);
           // Index entries are scored by their expiry; adding one drops those already past.
