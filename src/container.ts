@@ -5,6 +5,7 @@ import { createAccountService } from './accounts/account-service.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
 import { interactionRoutes } from './interactions/interaction-routes.js';
+import { createLoginService } from './interactions/login-service.js';
 import { createAuditService } from './audit/audit-service.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -17,12 +18,17 @@ import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
 import { createProvider, missingCertificateIsInvalidClient } from './provider/create-provider.js';
 import type { ClientStore } from './stores/client-store.js';
+import type { CacheMarks } from './stores/cache-marks.js';
+import type { Limiter } from './stores/limiter.js';
 import type { TokenStore } from './stores/token-store.js';
 import { createUserService, type UserService } from './users/user-service.js';
 
 export interface Stores {
   clientStore: ClientStore;
   tokenStore: TokenStore;
+  /** Kept with the tokens (Redis or the embedded file), closed with the token store. */
+  marks: CacheMarks;
+  limiter: Limiter;
 }
 
 export interface Container extends Stores {
@@ -57,19 +63,34 @@ export function mtlsBaseUrl(config: Config): string | undefined {
 }
 
 /** Chooses and opens the store implementations the configuration asks for. */
-export async function openStores(config: Config, logger?: Logger): Promise<Stores> {
+export async function openStores(config: Config): Promise<Stores> {
   // Each adapter (and its driver) is loaded only when the configuration asks for it.
   const sqlite = async () => {
-    const [{ openDatabase }, { createSqliteClientStore }, { createSqliteTokenStore }] = await Promise.all([
+    const [
+      { openDatabase },
+      sqliteClients,
+      sqliteTokens,
+      { createSqliteCacheMarks },
+      { createSqliteLimiter },
+    ] = await Promise.all([
       import('../adapters/sqlite/database.js'),
       import('../adapters/sqlite/client-store.js'),
       import('../adapters/sqlite/token-store.js'),
+      import('../adapters/sqlite/cache-marks.js'),
+      import('../adapters/sqlite/limiter.js'),
     ]);
     const db = openDatabase(config.dataDir);
-    return { clientStore: () => createSqliteClientStore(db), tokenStore: () => createSqliteTokenStore(db) };
+    return {
+      clientStore: () => sqliteClients.createSqliteClientStore(db),
+      tokens: () => ({
+        tokenStore: sqliteTokens.createSqliteTokenStore(db),
+        marks: createSqliteCacheMarks(db),
+        limiter: createSqliteLimiter(db),
+      }),
+    };
   };
   let clientStore: ClientStore;
-  let tokenStore: TokenStore | undefined;
+  let tokens: Omit<Stores, 'clientStore'> | undefined;
   if (config.mongodbUri) {
     const { openMongoClientStore } = await import('../adapters/mongo/client-store.js');
     try {
@@ -81,12 +102,19 @@ export async function openStores(config: Config, logger?: Logger): Promise<Store
     const embedded = await sqlite();
     clientStore = embedded.clientStore();
     // Without Redis, tokens live in the same file.
-    if (!config.redisUrl) tokenStore = embedded.tokenStore();
+    if (!config.redisUrl) tokens = embedded.tokens();
   }
   if (config.redisUrl) {
-    const [{ connectRedis, readyRedis }, { createRedisTokenStore }] = await Promise.all([
+    const [
+      { connectRedis, readyRedis },
+      { createRedisTokenStore },
+      { createRedisCacheMarks },
+      { createRedisLimiter },
+    ] = await Promise.all([
       import('../adapters/redis/connection.js'),
       import('../adapters/redis/token-store.js'),
+      import('../adapters/redis/cache-marks.js'),
+      import('../adapters/redis/limiter.js'),
     ]);
     const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
     try {
@@ -95,17 +123,15 @@ export async function openStores(config: Config, logger?: Logger): Promise<Store
       await clientStore.close();
       throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).message})`);
     }
-    tokenStore = createRedisTokenStore(redis, {
-      onUnconfirmed: (missing, delivered) =>
-        logger?.warn(
-          { missing, delivered },
-          'some processes did not confirm a client change in time; they may answer from their cache until they catch up',
-        ),
-    });
+    tokens = {
+      tokenStore: createRedisTokenStore(redis),
+      marks: createRedisCacheMarks(redis),
+      limiter: createRedisLimiter(redis),
+    };
   }
   // MongoDB for clients but no Redis: tokens stay in the embedded file.
-  tokenStore ??= (await sqlite()).tokenStore();
-  return { clientStore, tokenStore };
+  tokens ??= (await sqlite()).tokens();
+  return { clientStore, ...tokens };
 }
 
 /**
@@ -113,7 +139,7 @@ export async function openStores(config: Config, logger?: Logger): Promise<Store
  * the key material, runs the bootstrap and returns the assembled application.
  */
 export async function createContainer(config: Config, logger: Logger, stores?: Stores): Promise<Container> {
-  const { clientStore, tokenStore } = stores ?? (await openStores(config, logger));
+  const { clientStore, tokenStore, marks, limiter } = stores ?? (await openStores(config));
   const usage = createUsageTracker({
     clientStore,
     onError: (err) => logger.warn({ err }, 'could not record last_used_at'),
@@ -128,7 +154,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     // Without a shared token store, other nodes' client changes could go unseen: no cache then.
     const clientCache = createClientCache({
       clientStore,
-      tokenStore,
+      marks,
       enabled: !(config.mongodbUri && !config.redisUrl),
     });
     const secrets = createSecretChecker();
@@ -170,9 +196,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       protocol: [missingCertificateIsInvalidClient(certificateSource)],
       interactions: interactionRoutes({
         provider,
-        clientStore,
-        tokenStore,
-        secrets,
+        login: createLoginService({ clientStore, limiter, secrets }),
         csrfKey: cookieKeys[0]!,
       }),
       admin: adminRoutes({
@@ -194,6 +218,8 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       app,
       clientStore,
       tokenStore,
+      marks,
+      limiter,
       clients,
       users,
       clientCa: pki.clientCa,

@@ -2,7 +2,6 @@ import { Cluster, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { RedisClient } from './connection.js';
-import { createRedisEpochs, type RedisEpochOptions } from './epochs.js';
 
 /*
  * Layout (all under the connection's key prefix). On Redis Cluster every command touches exactly
@@ -16,9 +15,6 @@ import { createRedisEpochs, type RedisEpochOptions } from './epochs.js';
  *                               seconds, +inf for none); lives as long as its longest member
  *   client-index:<clientId>     likewise, for everything a client holds but its client-credentials
  *                               tokens (see UNINDEXED_BY_CLIENT)
- *   counter:<key>               integer, expiring one window after its first hit (login throttling)
- *   epoch:<name>                random mark, moved on every change (see TokenStore.bumpEpoch);
- *                               moves are also published on the channel <prefix>epochs:<db> (epochs.ts)
  *
  * A record and its index entries are written in one round trip; a token is handed out
  * only when all writes succeeded, and an index entry without its record is harmless. Each
@@ -90,14 +86,7 @@ if body ~= '{' then body = body .. ',' end
 redis.call('SET', KEYS[1], body .. '"consumed":' .. ARGV[1] .. '}', 'KEEPTTL')
 return 1`;
 
-/** INCR that starts the window on the first hit only (one key, so Cluster-safe). */
-const COUNT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count`;
-
 interface ScriptedClient {
-  tesseraCount(key: string, windowSeconds: number): Promise<number>;
   tesseraIndexAdd(key: string, member: string, expiresAt: string, now: number, ttl: number): Promise<number>;
   tesseraUpsert(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   tesseraConsume(key: string, at: number): Promise<number>;
@@ -124,14 +113,12 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
 const nothing = (): void => undefined;
 
 /** The Redis token store. The client is owned by the store and closed with it. */
-export function createRedisTokenStore(client: RedisClient, options: RedisEpochOptions = {}): TokenStore {
+export function createRedisTokenStore(client: RedisClient): TokenStore {
   client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
   client.defineCommand('tesseraUpsert', { lua: UPSERT });
   const cluster = client instanceof Cluster;
   client.defineCommand('tesseraConsume', { numberOfKeys: 1, lua: CONSUME });
-  client.defineCommand('tesseraCount', { numberOfKeys: 1, lua: COUNT });
   const scripted = client as unknown as ScriptedClient;
-  const epochs = createRedisEpochs(client, options);
 
   const removeIndexed = async (indexKey: string): Promise<void> => {
     const members = await client.zrange(indexKey, '0', '-1');
@@ -208,24 +195,10 @@ export function createRedisTokenStore(client: RedisClient, options: RedisEpochOp
       return adapter;
     },
     revokeByClientId: (clientId) => guarded(() => removeIndexed(`client-index:${clientId}`)),
-    incrementCounter: (key, windowSeconds) =>
-      guarded(() => scripted.tesseraCount(`counter:${key}`, windowSeconds)),
-    readCounter: (key) => guarded(async () => Number((await client.get(`counter:${key}`)) ?? 0)),
-    resetCounter: (key) =>
-      guarded(async () => {
-        await client.unlink(`counter:${key}`);
-      }),
-    readEpoch(name) {
-      const mark = epochs.read(name);
-      return typeof mark === 'string' ? mark : guarded(() => mark);
-    },
-    // A random mark, not a counter: after a Redis data loss no old mark can come back.
-    bumpEpoch: (name) => guarded(() => epochs.bump(name)),
     async ping() {
       await guarded(() => client.ping());
     },
     async close() {
-      await epochs.close();
       await client.quit().catch(() => client.disconnect());
     },
   };

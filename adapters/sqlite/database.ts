@@ -65,11 +65,12 @@ CREATE TABLE IF NOT EXISTS epochs (
   mark  TEXT NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS counters (
-  key        TEXT PRIMARY KEY,
-  count      INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
+-- rate-limiter-flexible's own layout (RateLimiterSQLite), created here with the rest.
+CREATE TABLE IF NOT EXISTS limits (
+  key    TEXT PRIMARY KEY,
+  points INTEGER NOT NULL DEFAULT 0,
+  expire INTEGER
+);
 
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;
 `;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -46,20 +45,6 @@ export function createSqliteTokenStore(
   const revokeGrant = db.prepare('DELETE FROM tokens WHERE grant_id = ?');
   const revokeClient = db.prepare('DELETE FROM tokens WHERE client_id = ?');
   const sweep = db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?');
-  const sweepCounters = db.prepare('DELETE FROM counters WHERE expires_at <= ?');
-  // One statement, so concurrent processes on the file never lose a hit.
-  const increment = db.prepare(
-    `INSERT INTO counters (key, count, expires_at) VALUES (@key, 1, @expiresAt)
-     ON CONFLICT (key) DO UPDATE SET
-       count = CASE WHEN counters.expires_at <= @now THEN 1 ELSE counters.count + 1 END,
-       expires_at = CASE WHEN counters.expires_at <= @now THEN @expiresAt ELSE counters.expires_at END
-     RETURNING count`,
-  );
-  const readCount = db.prepare('SELECT count FROM counters WHERE key = ? AND expires_at > ?');
-  const readMark = db.prepare('SELECT mark FROM epochs WHERE name = ?').pluck();
-  const writeMark = db.prepare(
-    'INSERT INTO epochs (name, mark) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET mark = excluded.mark',
-  );
 
   const toPayload = (row: unknown): TokenPayload | undefined => {
     if (!row) return undefined;
@@ -73,7 +58,6 @@ export function createSqliteTokenStore(
   const timer = setInterval(() => {
     if (!db.open) return;
     sweep.run(now());
-    sweepCounters.run(now());
   }, options.sweepIntervalMs ?? 60_000);
   timer.unref();
 
@@ -120,23 +104,6 @@ export function createSqliteTokenStore(
     },
     async revokeByClientId(clientId) {
       revokeClient.run(clientId);
-    },
-    async incrementCounter(key, windowSeconds) {
-      const at = now();
-      return (increment.get({ key, now: at, expiresAt: at + windowSeconds * 1000 }) as { count: number })
-        .count;
-    },
-    async readCounter(key) {
-      return (readCount.get(key, now()) as { count: number } | undefined)?.count ?? 0;
-    },
-    async resetCounter(key) {
-      db.prepare('DELETE FROM counters WHERE key = ?').run(key);
-    },
-    readEpoch(name) {
-      return (readMark.get(name) as string | undefined) ?? '';
-    },
-    async bumpEpoch(name) {
-      writeMark.run(name, randomUUID());
     },
     async ping() {
       db.prepare('SELECT 1').get();

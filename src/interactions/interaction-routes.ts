@@ -1,45 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
-import type { ClientStore } from '../stores/client-store.js';
-import type { TokenStore } from '../stores/token-store.js';
-
-/** `views/` at the top of the project, from `src/` and from `dist/src/` alike. */
-const VIEWS = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../'.repeat(import.meta.url.includes('/dist/') ? 3 : 2),
-  'views',
-);
-
-/** The page renderer: Eta escapes every `<%= %>` interpolation by default. */
-export const views = new Eta({ views: VIEWS, cache: true });
+import { renderErrorPage, renderPage } from '../http/pages.js';
+import type { LoginService } from './login-service.js';
 
 export interface InteractionDeps {
   provider: Provider;
-  clientStore: ClientStore;
+  /** Client and user lookups and password checks, with their throttling. */
+  login: LoginService;
   /** Key for the forms' CSRF tokens (one of the shared cookie keys, so every node agrees). */
   csrfKey: string;
-  /** Where failed sign-ins are counted, shared by every node. */
-  tokenStore: TokenStore;
-  /** Password checks, within the process's argon2 limits. */
-  secrets: SecretChecker;
-}
-
-/** Failed sign-ins allowed per window before the form answers 429. */
-export const LOGIN_LIMITS = { perUsername: 5, perAddress: 20, windowSeconds: 15 * 60 } as const;
-
-/** Renders an HTML error page; nothing from the request is shown unescaped. */
-export function renderErrorPage(ctx: Context, status: number, error: string, description?: string): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('cache-control', 'no-store');
-  ctx.body = views.render('./error', { error, description });
 }
 
 /**
@@ -47,7 +19,7 @@ export function renderErrorPage(ctx: Context, status: number, error: string, des
  * path oidc-provider sends the browser to: `/interaction/:uid`.
  */
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const { provider, clientStore } = deps;
+  const { provider, login } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // A form token bound to this interaction: the interaction cookie ties it to the browser,
@@ -60,12 +32,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
-  const page = (ctx: Context, name: string, data: Record<string, unknown>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('cache-control', 'no-store');
-    ctx.body = views.render(`./${name}`, data);
-  };
+  const page = renderPage;
 
   /** The interaction this browser is in, matching the URL; null after an error page was rendered. */
   const details = async (ctx: Context) => {
@@ -97,7 +64,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   };
 
   const clientName = async (clientId: unknown) => {
-    const client = typeof clientId === 'string' ? await clientStore.getClient(clientId) : null;
+    const client = await login.client(clientId);
     return { client, name: client?.client_name ?? 'the application' };
   };
 
@@ -115,7 +82,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
 
-  router.get('/:uid', async (ctx) => {
+  router.get('/:uid', async function showPrompt(ctx) {
     const interaction = await details(ctx);
     if (!interaction) return;
     const { name } = await clientName(interaction.params.client_id);
@@ -124,9 +91,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       page(ctx, 'login', { uid: interaction.uid, clientName: name, csrf, username: '', error: null });
       return;
     }
-    const user = interaction.session?.accountId
-      ? await clientStore.getUser(interaction.session.accountId)
-      : null;
+    const user = interaction.session?.accountId ? await login.user(interaction.session.accountId) : null;
     const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
     page(ctx, 'consent', {
       uid: interaction.uid,
@@ -137,7 +102,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     });
   });
 
-  router.post('/:uid/login', async (ctx) => {
+  router.post('/:uid/login', async function submitLogin(ctx) {
     const submitted = await submission(ctx);
     if (!submitted) return;
     const { interaction, form } = submitted;
@@ -152,45 +117,22 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         status,
       );
 
-    const throttleKeys = [
-      `login:user:${client?.account_id ?? '-'}:${username.toLowerCase()}`,
-      `login:addr:${ctx.ip}`,
-    ] as const;
-    const [byUser = 0, byAddress = 0] = await Promise.all(
-      throttleKeys.map((key) => deps.tokenStore.readCounter(key)),
-    );
-    // Checked before the password, so a flood of guesses costs no argon2 work.
-    if (byUser >= LOGIN_LIMITS.perUsername || byAddress >= LOGIN_LIMITS.perAddress) {
-      ctx.set('retry-after', String(LOGIN_LIMITS.windowSeconds));
-      return loginPage(429, 'Too many failed sign-in attempts. Wait a few minutes and try again.');
+    const result = await login.signIn({ accountId: client?.account_id, username, password, address: ctx.ip });
+    switch (result.outcome) {
+      case 'throttled':
+        ctx.set('retry-after', String(result.retryAfterSeconds));
+        return loginPage(429, 'Too many failed sign-in attempts. Wait a few minutes and try again.');
+      case 'busy':
+        ctx.set('retry-after', '1');
+        return loginPage(503, 'The server is busy. Try again in a moment.');
+      case 'refused':
+        return loginPage(401, 'Invalid username or password.');
+      case 'signed_in':
+        return finish(ctx, { login: { accountId: result.userId } }, false);
     }
-
-    const user =
-      client && username ? await clientStore.findUserByUsername(client.account_id, username) : null;
-    // Same answer for an unknown user, a wrong password and a disabled user: no enumeration.
-    let ok: boolean;
-    try {
-      ok =
-        !!user &&
-        !user.disabled &&
-        password.length > 0 &&
-        (await deps.secrets.checkPassword(user.id, user.password_hash, password));
-    } catch (error) {
-      if (!(error instanceof SecretChecksBusyError)) throw error;
-      ctx.set('retry-after', '1');
-      return loginPage(503, 'The server is busy. Try again in a moment.');
-    }
-    if (!ok) {
-      await Promise.all(
-        throttleKeys.map((key) => deps.tokenStore.incrementCounter(key, LOGIN_LIMITS.windowSeconds)),
-      );
-      return loginPage(401, 'Invalid username or password.');
-    }
-    await deps.tokenStore.resetCounter(throttleKeys[0]);
-    await finish(ctx, { login: { accountId: user!.id } }, false);
   });
 
-  router.post('/:uid/confirm', async (ctx) => {
+  router.post('/:uid/confirm', async function confirmConsent(ctx) {
     const submitted = await submission(ctx);
     if (!submitted) return;
     const { interaction } = submitted;
@@ -209,7 +151,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await finish(ctx, { consent: { grantId } }, true);
   });
 
-  router.post('/:uid/abort', async (ctx) => {
+  router.post('/:uid/abort', async function abortInteraction(ctx) {
     const submitted = await submission(ctx);
     if (!submitted) return;
     await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);

@@ -12,7 +12,7 @@ import { requestCertificate, type CertificateSource } from '../pki/request-certi
 import type { ClientStore } from '../stores/client-store.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
-import { renderErrorPage } from '../interactions/interaction-routes.js';
+import { renderErrorPage } from '../http/pages.js';
 
 export interface ProviderDeps {
   config: Config;

@@ -42,25 +42,6 @@ export interface TokenStore {
   adapter(model: string): ModelAdapter;
   /** Removes every record that carries `clientId`, across all models (see above for client-credentials tokens). */
   revokeByClientId(clientId: string): Promise<void>;
-  /**
-   * Adds one to the counter `key` and returns its new value. A counter lives `windowSeconds`
-   * from its first hit, then starts again from zero. Shared by every process on the store, so
-   * limits built on it hold across nodes.
-   */
-  incrementCounter(key: string, windowSeconds: number): Promise<number>;
-  /** The counter's current value (0 when it does not exist or its window passed). */
-  readCounter(key: string): Promise<number>;
-  resetCounter(key: string): Promise<void>;
-  /**
-   * The current mark of the epoch `name` ('' when it was never moved). Processes that cache
-   * something remember the mark they loaded it under and treat the entry as stale once the mark
-   * differs; shared by every process on the store, so a change on one node is seen by the next
-   * request on any other. Answers at once, without a promise, when the store knows the current
-   * mark without I/O (it is read on every client lookup).
-   */
-  readEpoch(name: string): string | Promise<string>;
-  /** Moves the epoch `name` to a new mark no one has seen before. */
-  bumpEpoch(name: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,11 @@ export interface StoreHarness<T> {
   dispose(): Promise<void>;
 }
 
+/** A store whose clock the test moves: lifetimes pass without waiting for them. */
+export interface ClockedStoreHarness<T> extends StoreHarness<T> {
+  advance(ms: number): Promise<void>;
+}
+
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 /** Strictly increasing timestamps, so newest-first order is deterministic. */
 const tick = (): string => new Date((clock += 1000)).toISOString();

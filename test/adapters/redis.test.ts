@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { createRedisEpochs, type RedisEpochOptions } from '../../adapters/redis/epochs.js';
+import { createRedisCacheMarks } from '../../adapters/redis/cache-marks.js';
+import { createRedisLimiter } from '../../adapters/redis/limiter.js';
 import { createRedisTokenStore } from '../../adapters/redis/token-store.js';
-import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
+import { connectRedis, readyRedis } from '../../adapters/redis/connection.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import {
+  advanceRedisClock,
   startPrivateRedis,
   startRedisCluster,
   startRedisSentinel,
@@ -14,16 +15,51 @@ import {
   uniquePrefix,
   type RedisTopology,
 } from '../support/redis.js';
+import { cacheMarksContract } from './cache-marks-contract.js';
+import { limiterContract } from './limiter-contract.js';
 import { tokenStoreContract } from './token-store-contract.js';
 
 /** A token store on `url` under a key prefix of its own, removed when disposed. */
 async function redisHarness(url: string, name: string) {
-  const { client, cleanup } = await testRedis(url, uniquePrefix(name));
+  const prefix = uniquePrefix(name);
+  const { client, cleanup } = await testRedis(url, prefix);
   const store = createRedisTokenStore(client);
-  return { store, dispose: async () => (await store.close(), await cleanup()) };
+  return {
+    store,
+    advance: (ms: number) => advanceRedisClock(url, prefix, ms),
+    dispose: async () => (await store.close(), await cleanup()),
+  };
 }
 
-tokenStoreContract('redis', () => redisHarness(TEST_REDIS_URL, 'redis-contract'));
+/** Two connections on `url` under one key prefix, as two processes have. */
+async function twoConnections(url: string, name: string) {
+  const prefix = uniquePrefix(name);
+  const a = await testRedis(url, prefix);
+  const b = await testRedis(url, prefix);
+  return {
+    clients: [a.client, b.client] as const,
+    dispose: async () => {
+      a.client.disconnect();
+      b.client.disconnect();
+      await a.cleanup();
+    },
+  };
+}
+
+/** Every Redis contract on one topology. */
+function redisContracts(label: string, url: () => string, name: string) {
+  tokenStoreContract(label, () => redisHarness(url(), `${name}-tokens`));
+  cacheMarksContract(label, async () => {
+    const { clients, dispose } = await twoConnections(url(), `${name}-marks`);
+    return { marks: [createRedisCacheMarks(clients[0]), createRedisCacheMarks(clients[1])], dispose };
+  });
+  limiterContract(label, async () => {
+    const { clients, dispose } = await twoConnections(url(), `${name}-limits`);
+    return { limiters: [createRedisLimiter(clients[0]), createRedisLimiter(clients[1])], dispose };
+  });
+}
+
+redisContracts('redis', () => TEST_REDIS_URL, 'redis');
 
 describe('redis cluster', () => {
   let cluster: RedisTopology;
@@ -32,7 +68,7 @@ describe('redis cluster', () => {
   });
   after(async () => cluster?.stop());
 
-  tokenStoreContract('redis cluster (3 masters)', () => redisHarness(cluster.url, 'cluster-contract'));
+  redisContracts('redis cluster (3 masters)', () => cluster.url, 'cluster');
 });
 
 describe('redis sentinel', () => {
@@ -42,7 +78,7 @@ describe('redis sentinel', () => {
   });
   after(async () => sentinel?.stop());
 
-  tokenStoreContract('redis through sentinel', () => redisHarness(sentinel.url, 'sentinel-contract'));
+  redisContracts('redis through sentinel', () => sentinel.url, 'sentinel');
 });
 
 describe('redis token store', () => {
@@ -171,123 +207,3 @@ describe('redis token store', () => {
     await store.close();
   });
 });
-
-describe('redis epochs across processes', () => {
-  /** Two processes' worth of epochs on one prefix: each its own connection and subscription. */
-  async function twoNodes(name: string, options: RedisEpochOptions = {}) {
-    const prefix = uniquePrefix(name);
-    const a = await testRedis(TEST_REDIS_URL, prefix);
-    const b = await testRedis(TEST_REDIS_URL, prefix);
-    const nodeA = createRedisEpochs(a.client, options);
-    const nodeB = createRedisEpochs(b.client, options);
-    await waitUntil(() => nodeA.live && nodeB.live);
-    return {
-      prefix,
-      raw: a.client,
-      nodeA,
-      nodeB,
-      async dispose() {
-        await nodeA.close();
-        await nodeB.close();
-        a.client.disconnect();
-        b.client.disconnect();
-        await a.cleanup();
-      },
-    };
-  }
-
-  it('answers from a local copy, and a move on one process reaches the other before it returns', async () => {
-    const nodes = await twoNodes('epochs-move');
-    try {
-      const { nodeA, nodeB, raw } = nodes;
-      assert.equal(await nodeB.read('account:x'), '');
-      // Written behind the subscription's back: a process that has the name answers locally.
-      await raw.set('epoch:account:x', 'behind-its-back');
-      assert.equal(await nodeB.read('account:x'), '');
-      await nodeA.bump('account:x');
-      const moved = await nodeB.read('account:x');
-      assert.notEqual(moved, '');
-      assert.equal(moved, await raw.get('epoch:account:x'));
-      assert.equal(await nodeA.read('account:x'), moved);
-      await nodeB.bump('account:x');
-      assert.notEqual(await nodeA.read('account:x'), moved);
-      assert.equal(await nodeA.read('account:x'), await nodeB.read('account:x'));
-    } finally {
-      await nodes.dispose();
-    }
-  });
-
-  it('waits for every subscriber to confirm a move, and reports the ones that never do', async () => {
-    const unconfirmed: [number, number][] = [];
-    const nodes = await twoNodes('epochs-confirm', {
-      confirmTimeoutMs: 1500,
-      onUnconfirmed: (missing, delivered) => unconfirmed.push([missing, delivered]),
-    });
-    // A subscriber that confirms 150 ms late, then one that never confirms.
-    const slow = new Redis(TEST_REDIS_URL);
-    const publisher = new Redis(TEST_REDIS_URL);
-    try {
-      const channel = `${nodes.prefix}epochs:0`;
-      slow.on('message', (_channel: string, text: string) => {
-        const { reply, id } = JSON.parse(text) as { reply: string; id: string };
-        setTimeout(() => void publisher.publish(reply, id), 150);
-      });
-      await slow.subscribe(channel);
-      let started = Date.now();
-      await nodes.nodeA.bump('account:y');
-      const waited = Date.now() - started;
-      assert.ok(waited >= 140 && waited < 1500, `waited ${waited} ms for the late confirmation`);
-      assert.deepEqual(unconfirmed, []);
-
-      const silent = new Redis(TEST_REDIS_URL);
-      try {
-        await silent.subscribe(channel);
-        started = Date.now();
-        await nodes.nodeA.bump('account:y');
-        assert.ok(Date.now() - started >= 1490, 'waited out the silent subscriber');
-        assert.deepEqual(unconfirmed, [[1, 4]]);
-      } finally {
-        silent.disconnect();
-      }
-    } finally {
-      slow.disconnect();
-      publisher.disconnect();
-      await nodes.dispose();
-    }
-  });
-
-  it('never answers from the copy it had before its subscription dropped', async () => {
-    const nodes = await twoNodes('epochs-down');
-    try {
-      const { nodeA, nodeB, raw } = nodes;
-      assert.equal(await nodeB.read('account:z'), '');
-      const before = nodeB.subscriptions;
-      await killConnection(raw, nodeB.subscriberName!);
-      // Moved while it was cut off (no message reaches it): once subscribed again, it reads
-      // Redis instead of trusting the copy it had.
-      await raw.set('epoch:account:z', 'while-down');
-      await waitUntil(() => nodeB.subscriptions > before && nodeB.live);
-      assert.equal(await nodeB.read('account:z'), 'while-down');
-      await nodeA.bump('account:z');
-      assert.equal(await nodeB.read('account:z'), await raw.get('epoch:account:z'));
-    } finally {
-      await nodes.dispose();
-    }
-  });
-});
-
-/** Closes the server side of the connection named `name`, as a network failure would. */
-async function killConnection(client: RedisClient, name: string): Promise<void> {
-  const list = (await client.call('CLIENT', 'LIST')) as string;
-  const line = list.split('\n').find((l) => l.includes(` name=${name} `));
-  assert.ok(line, `connection ${name} is listed`);
-  await client.call('CLIENT', 'KILL', 'ID', /^id=(\d+)/.exec(line)![1]!);
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

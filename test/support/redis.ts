@@ -29,8 +29,8 @@ export async function testRedis(
   };
 }
 
-/** Deletes every key under `prefix`, on every master when `url` names a cluster. */
-export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
+/** Every key under `prefix` on every master of `url`, handed to `visit` with the node that holds it. */
+async function eachKey(url: string, prefix: string, visit: (node: Redis, key: string) => Promise<unknown>) {
   const admin = connectRedis(url, '');
   await readyRedis(admin);
   try {
@@ -41,7 +41,7 @@ export async function deleteByPrefix(url: string, prefix: string): Promise<void>
         const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
         cursor = next;
         // Without the connection's prefix: these names are already complete.
-        for (const key of keys) await node.call('UNLINK', key);
+        for (const key of keys) await visit(node, key);
       } while (cursor !== '0');
     }
   } finally {
@@ -49,6 +49,23 @@ export async function deleteByPrefix(url: string, prefix: string): Promise<void>
   }
 }
 
+/**
+ * Moves Redis's clock forward by `ms` for the keys under `prefix`, as far as they can tell:
+ * every key with a lifetime loses `ms` of it, and one whose lifetime runs out is gone.
+ */
+export async function advanceRedisClock(url: string, prefix: string, ms: number): Promise<void> {
+  await eachKey(url, prefix, async (node, key) => {
+    const left = await node.pttl(key);
+    if (left < 0) return;
+    if (left <= ms) await node.call('UNLINK', key);
+    else await node.call('PEXPIRE', key, String(left - ms));
+  });
+}
+
+/** Deletes every key under `prefix`, on every master when `url` names a cluster. */
+export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
+  await eachKey(url, prefix, (node, key) => node.call('UNLINK', key));
+}
 /** Starts `redis-server` on a loopback port with its files in `dir`. */
 export function spawnRedisServer(port: number, dir: string, args: string[] = []): ChildProcess {
   return spawn(

@@ -1,0 +1,80 @@
+import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
+import type { ClientStore, ClientRecord, UserRecord } from '../stores/client-store.js';
+import type { Limiter, LimitRule } from '../stores/limiter.js';
+
+/** Failed sign-ins allowed per window, per username and per source address, before 429. */
+export const LOGIN_LIMITS = {
+  perUsername: { name: 'login-user', points: 5, windowSeconds: 15 * 60 },
+  perAddress: { name: 'login-addr', points: 20, windowSeconds: 15 * 60 },
+} as const satisfies Record<string, LimitRule>;
+
+export type SignInResult =
+  | { outcome: 'signed_in'; userId: string }
+  /** Unknown user, wrong password or disabled user alike: no enumeration. */
+  | { outcome: 'refused' }
+  | { outcome: 'throttled'; retryAfterSeconds: number }
+  /** The argon2 limits are full; retry in a moment. */
+  | { outcome: 'busy' };
+
+/** What the sign-in pages need: the client and user they name, and password checks with throttling. */
+export function createLoginService(deps: {
+  clientStore: ClientStore;
+  limiter: Limiter;
+  secrets: SecretChecker;
+}) {
+  const { clientStore, limiter, secrets } = deps;
+  return {
+    async client(clientId: unknown): Promise<ClientRecord | null> {
+      return typeof clientId === 'string' ? clientStore.getClient(clientId) : null;
+    },
+
+    async user(userId: string): Promise<UserRecord | null> {
+      return clientStore.getUser(userId);
+    },
+
+    /** Checks `password` for `username` in `accountId`, signing in from `address`. */
+    async signIn(input: {
+      accountId: string | undefined;
+      username: string;
+      password: string;
+      address: string;
+    }): Promise<SignInResult> {
+      const limits = [
+        [LOGIN_LIMITS.perUsername, `${input.accountId ?? '-'}:${input.username.toLowerCase()}`],
+        [LOGIN_LIMITS.perAddress, input.address],
+      ] as const;
+      // Checked before the password, so a flood of guesses costs no argon2 work.
+      const states = await Promise.all(limits.map(([rule, key]) => limiter.check(rule, key)));
+      const limited = states.filter((state) => state.limited);
+      if (limited.length > 0) {
+        return {
+          outcome: 'throttled',
+          retryAfterSeconds: Math.max(...limited.map((s) => s.retryAfterSeconds)),
+        };
+      }
+      const user =
+        input.accountId && input.username
+          ? await clientStore.findUserByUsername(input.accountId, input.username)
+          : null;
+      let ok: boolean;
+      try {
+        ok =
+          !!user &&
+          !user.disabled &&
+          input.password.length > 0 &&
+          (await secrets.checkPassword(user.id, user.password_hash, input.password));
+      } catch (error) {
+        if (error instanceof SecretChecksBusyError) return { outcome: 'busy' };
+        throw error;
+      }
+      if (!ok) {
+        await Promise.all(limits.map(([rule, key]) => limiter.hit(rule, key)));
+        return { outcome: 'refused' };
+      }
+      await limiter.reset(...limits[0]);
+      return { outcome: 'signed_in', userId: user!.id };
+    },
+  };
+}
+
+export type LoginService = ReturnType<typeof createLoginService>;
