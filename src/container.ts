@@ -6,6 +6,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
 import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createLoginService } from './interactions/login-service.js';
+import { createPrincipalService } from './auth/principal.js';
 import { createAuditService } from './audit/audit-service.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -200,8 +201,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         csrfKey: cookieKeys[0]!,
       }),
       admin: adminRoutes({
-        provider,
-        clientStore,
+        principals: createPrincipalService({ provider, clientStore }),
         certificateSource,
         clients,
         audit,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Principal } from '../admin/admin-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { ClientService } from '../clients/client-service.js';
 import { InvalidCursorError, invalidRequest, notFound } from '../errors.js';

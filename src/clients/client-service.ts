@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '../admin/admin-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Principal } from '../admin/admin-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';

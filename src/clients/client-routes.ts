@@ -1,0 +1,77 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { requireScope } from '../admin/admin-auth.js';
+import { jsonBody, listOptions, principalOf } from '../admin/request.js';
+import { invalidRequest } from '../errors.js';
+import { createClientSchema, parseBody, patchClientSchema } from './client-schema.js';
+import { clientView, type ClientService } from './client-service.js';
+
+/** `/clients` of the admin API (contract section 5.1). */
+export function clientRoutes(clients: ClientService): Router {
+  const router = new Router();
+  const read = requireScope('admin', 'clients:read');
+  const write = requireScope('admin', 'clients:write');
+
+  async function createClient(ctx: Context) {
+    const input = parseBody(createClientSchema, jsonBody(ctx));
+    const { client, secret, certificate } = await clients.register(principalOf(ctx), input);
+    ctx.status = 201;
+    ctx.set('location', `/admin/api/clients/${encodeURIComponent(client.client_id)}`);
+    ctx.body = {
+      client: clientView(client),
+      ...(secret === null ? {} : { client_secret: secret }),
+      ...(certificate ? { certificate } : {}),
+    };
+  }
+
+  async function listClients(ctx: Context) {
+    const { q } = ctx.query;
+    if (q !== undefined && typeof q !== 'string') throw invalidRequest('q must be given once');
+    ctx.body = await clients.list(principalOf(ctx), { ...listOptions(ctx.query), ...(q ? { q } : {}) });
+  }
+
+  async function getClient(ctx: Context) {
+    ctx.body = await clients.get(principalOf(ctx), ctx.params.id!);
+  }
+
+  async function updateClient(ctx: Context) {
+    const patch = parseBody(patchClientSchema, jsonBody(ctx));
+    ctx.body = await clients.update(principalOf(ctx), ctx.params.id!, patch);
+  }
+
+  async function deleteClient(ctx: Context) {
+    await clients.remove(principalOf(ctx), ctx.params.id!);
+    ctx.status = 204;
+  }
+
+  async function rotateSecret(ctx: Context) {
+    ctx.body = { client_secret: await clients.rotateSecret(principalOf(ctx), ctx.params.id!) };
+  }
+
+  async function issueCertificate(ctx: Context) {
+    ctx.body = await clients.issueCertificate(principalOf(ctx), ctx.params.id!);
+    ctx.status = 201;
+  }
+
+  async function revokeCertificate(ctx: Context) {
+    await clients.revokeCertificate(principalOf(ctx), ctx.params.id!, ctx.params.serial!);
+    ctx.status = 204;
+  }
+
+  // The client CA (public): what resource servers and clients need to trust Tessera's certificates.
+  function clientCa(ctx: Context) {
+    ctx.type = 'application/x-pem-file';
+    ctx.body = clients.caCertificate();
+  }
+
+  router.post('/clients', write, createClient);
+  router.get('/clients', read, listClients);
+  router.get('/clients/:id', read, getClient);
+  router.patch('/clients/:id', write, updateClient);
+  router.delete('/clients/:id', write, deleteClient);
+  router.post('/clients/:id/secret', write, rotateSecret);
+  router.post('/clients/:id/certificate', write, issueCertificate);
+  router.delete('/clients/:id/certificate/:serial', write, revokeCertificate);
+  router.get('/client-ca', read, clientCa);
+  return router;
+}
