@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { ClientService } from '../clients/client-service.js';
-import { InvalidCursorError, invalidRequest, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { definedFields } from '../objects.js';
 import type { AccountRecord, ClientStore, Page } from '../stores/client-store.js';
 
 const accountFields = {
@@ -69,13 +70,8 @@ export function createAccountService(deps: {
       };
     },
     async list(options: { limit: number; cursor?: string }): Promise<Page<ReturnType<typeof accountView>>> {
-      try {
-        const page = await clientStore.listAccounts(options);
-        return { data: page.data.map(accountView), next_cursor: page.next_cursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw invalidRequest('cursor is not valid');
-        throw error;
-      }
+      const page = await clientStore.listAccounts(options);
+      return { data: page.data.map(accountView), next_cursor: page.next_cursor };
     },
     async get(accountId: string) {
       const account = await clientStore.getAccount(accountId);
@@ -83,7 +79,7 @@ export function createAccountService(deps: {
       return accountView(account);
     },
     async update(principal: Principal, accountId: string, patch: z.infer<typeof patchAccountSchema>) {
-      const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined);
+      const fields = definedFields(patch);
       const updated = await clientStore.updateAccount(accountId, {
         ...patch,
         updated_at: new Date().toISOString(),

@@ -3,7 +3,8 @@ import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
+import { AppError, invalidRequest, notFound } from '../errors.js';
+import { definedOnly } from '../objects.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
 import type { ClientCache } from './client-cache.js';
 import type { CertificateRecord, ClientRecord, ClientStore, Page } from '../stores/client-store.js';
@@ -201,14 +202,7 @@ export function createClientService(deps: ClientServiceDeps) {
   }
 
   async function store(record: ClientRecord): Promise<void> {
-    try {
-      await clientStore.createClient(record);
-    } catch (error) {
-      if (error instanceof StoreConflictError && error.field === 'client_name') {
-        throw new AppError(409, 'conflict', 'a client with this client_name exists in the account');
-      }
-      throw error;
-    }
+    await clientStore.createClient(record);
   }
 
   async function buildRecord(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
@@ -309,13 +303,8 @@ export function createClientService(deps: ClientServiceDeps) {
       principal: Principal,
       options: { q?: string; limit: number; cursor?: string },
     ): Promise<Page<ClientView>> {
-      try {
-        const page = await clientStore.listClients(principal.accountId, options);
-        return { data: page.data.map(clientView), next_cursor: page.next_cursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw invalidRequest('cursor is not valid');
-        throw error;
-      }
+      const page = await clientStore.listClients(principal.accountId, options);
+      return { data: page.data.map(clientView), next_cursor: page.next_cursor };
     },
 
     async get(principal: Principal, clientId: string): Promise<ClientView> {
@@ -342,19 +331,12 @@ export function createClientService(deps: ClientServiceDeps) {
         updated_at: new Date().toISOString(),
       };
       await validate(candidate);
-      let updated: ClientRecord | null;
-      try {
-        updated = await change(principal.accountId, () =>
-          clientStore.updateClient(clientId, {
-            ...definedOnly(patch),
-            updated_at: candidate.updated_at,
-          }),
-        );
-      } catch (error) {
-        if (error instanceof StoreConflictError)
-          throw new AppError(409, 'conflict', 'a client with this client_name exists in the account');
-        throw error;
-      }
+      const updated = await change(principal.accountId, () =>
+        clientStore.updateClient(clientId, {
+          ...definedOnly(patch),
+          updated_at: candidate.updated_at,
+        }),
+      );
       if (!updated) throw notFound('no such client');
       const action =
         changed.length === 1 && changed[0] === 'disabled'
@@ -470,10 +452,6 @@ export function createClientService(deps: ClientServiceDeps) {
       });
     },
   };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export type ClientService = ReturnType<typeof createClientService>;

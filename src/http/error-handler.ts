@@ -1,29 +1,54 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { AppError, serverError, StoreUnavailableError, unavailable } from '../errors.js';
+import {
+  AppError,
+  InvalidCursorError,
+  invalidRequest,
+  serverError,
+  StoreConflictError,
+  StoreUnavailableError,
+  unavailable,
+} from '../errors.js';
+
+/** The uniqueness rules a caller can break, as the contract's `409 conflict` describes them. */
+const CONFLICTS: Record<string, string> = {
+  client_name: 'a client with this client_name exists in the account',
+  username: 'a user with this username exists in the account',
+};
+
+/**
+ * Anything thrown, as the error the caller gets: Tessera's own errors as they are, the store
+ * errors a caller caused in the contract's shape, an unreachable store as 503, anything else 500.
+ */
+function toAppError(caught: unknown, storeDown: StoreUnavailableError | undefined): AppError {
+  if (caught instanceof AppError) return caught;
+  if (caught instanceof InvalidCursorError) return invalidRequest('cursor is not valid');
+  if (caught instanceof StoreConflictError && CONFLICTS[caught.field]) {
+    return new AppError(409, 'conflict', CONFLICTS[caught.field]!);
+  }
+  if (storeDown) return unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown);
+  return serverError(caught);
+}
+
+/** A store's unavailability, thrown directly or wrapped by the provider's adapters on the way through a model. */
+function unavailableStore(caught: unknown): StoreUnavailableError | undefined {
+  if (caught instanceof StoreUnavailableError) return caught;
+  const cause = (caught as { cause?: unknown } | null)?.cause;
+  return cause instanceof StoreUnavailableError ? cause : undefined;
+}
 
 /**
  * Turns anything thrown by Tessera's own routes into the one error shape
  * `{"error", "error_description"}`; unexpected errors are logged and answered 500 without detail.
+ * This is the one place where store errors become HTTP answers.
  */
 export function errorHandler(logger: Logger): Middleware {
   return async function handleErrors(ctx, next) {
     try {
       await next();
     } catch (caught) {
-      // Directly from a store, or wrapped by the provider's adapters on the way through a model.
-      const storeDown =
-        caught instanceof StoreUnavailableError
-          ? caught
-          : (caught as { cause?: unknown } | null)?.cause instanceof StoreUnavailableError
-            ? (caught as { cause: StoreUnavailableError }).cause
-            : undefined;
-      const error =
-        caught instanceof AppError
-          ? caught
-          : storeDown
-            ? unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown)
-            : serverError(caught);
+      const storeDown = unavailableStore(caught);
+      const error = toAppError(caught, storeDown);
       if (storeDown) {
         // Only which store: a driver's error can carry the command it failed on, keys included.
         logger.warn({ req_id: ctx.state.reqId, store: storeDown.store }, 'store unavailable');

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { hashSecret } from '../crypto/secrets.js';
-import { AppError, InvalidCursorError, invalidRequest, notFound, StoreConflictError } from '../errors.js';
+import { notFound } from '../errors.js';
+import { definedFields } from '../objects.js';
 import type { ClientCache } from '../clients/client-cache.js';
 import type { ClientStore, Page, UserRecord } from '../stores/client-store.js';
 
@@ -85,14 +86,7 @@ export function createUserService(deps: {
         created_at: now,
         updated_at: now,
       };
-      try {
-        await clientStore.createUser(user);
-      } catch (error) {
-        if (error instanceof StoreConflictError && error.field === 'username') {
-          throw new AppError(409, 'conflict', 'a user with this username exists in the account');
-        }
-        throw error;
-      }
+      await clientStore.createUser(user);
       return user;
     },
 
@@ -109,13 +103,8 @@ export function createUserService(deps: {
       principal: Principal,
       options: { limit: number; cursor?: string },
     ): Promise<Page<ReturnType<typeof userView>>> {
-      try {
-        const page = await clientStore.listUsers(principal.accountId, options);
-        return { data: page.data.map(userView), next_cursor: page.next_cursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw invalidRequest('cursor is not valid');
-        throw error;
-      }
+      const page = await clientStore.listUsers(principal.accountId, options);
+      return { data: page.data.map(userView), next_cursor: page.next_cursor };
     },
 
     async get(principal: Principal, userId: string) {
@@ -135,9 +124,8 @@ export function createUserService(deps: {
       );
       if (!updated) throw notFound('no such user');
       // Field names only: a password never reaches the audit log.
-      const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined);
       await deps.audit?.record(principal.accountId, principal.actor, 'user.update', `user:${userId}`, {
-        fields,
+        fields: definedFields(patch),
       });
       return userView(updated);
     },

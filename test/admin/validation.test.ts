@@ -150,4 +150,29 @@ describe('admin API: bad input', () => {
       assert.equal(res.body.error, 'invalid_request');
     }
   });
+
+  it('refuses a malformed cursor or limit on every list with 400 invalid_request', async () => {
+    const lists = ['/clients', '/users', '/accounts', '/audit'];
+    const bad: [query: string, description: string][] = [
+      ['cursor=bad', 'cursor is not valid'],
+      ['cursor=', 'cursor must be a string'],
+      ['limit=0', 'limit must be a whole number between 1 and 100'],
+      ['limit=101', 'limit must be a whole number between 1 and 100'],
+      ['limit=ten', 'limit must be a whole number between 1 and 100'],
+      ['limit=-1', 'limit must be a whole number between 1 and 100'],
+    ];
+    for (const list of lists) {
+      for (const [query, description] of bad) {
+        const res = await api(tessera, token, 'GET', `${list}?${query}`);
+        assert.equal(res.status, 400, `${list}?${query}`);
+        assert.deepEqual(
+          res.body,
+          { error: 'invalid_request', error_description: description },
+          `${list}?${query}`,
+        );
+      }
+      const good = await api(tessera, token, 'GET', `${list}?limit=1`);
+      assert.equal(good.status, 200, list);
+    }
+  });
 });
