@@ -23,13 +23,9 @@ import type { RedisClient } from './connection.js';
  */
 
 /**
- * Models whose records are not entered in their client's index. Client-credentials tokens are
- * the one record written on every token request, at thousands per second for a busy client: an
- * index entry would cost Redis a sorted-set insert (into a set as large as the client's live
- * tokens) per token, more than the record itself, and this process a script call instead of a
- * SET. They need none: no flow looks them up by client, and once their client is deleted or
- * disabled the provider no longer accepts them (`currentClientsOnly` in create-provider.ts).
- * `revokeByClientId` leaves them to expire with their lifetime.
+ * Models whose records are not entered in their client's index: client-credentials tokens are
+ * written on every token request, no flow looks them up by client, and the provider refuses
+ * them once their client is deleted or disabled (`currentClientsOnly` in create-provider.ts).
  */
 const UNINDEXED_BY_CLIENT: ReadonlySet<string> = new Set(['ClientCredentials']);
 

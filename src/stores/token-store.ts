@@ -1,7 +1,7 @@
 /**
  * The token store port: where oidc-provider keeps every model but `Client` (access tokens,
  * client-credentials tokens, codes, refresh tokens, grants, sessions, interactions, replay
- * detection, ...). Implementations live in `adapters/` (SQLite, Redis) and must pass
+ * detection, ...), and nothing else. Implementations live in `adapters/` (SQLite, Redis) and must pass
  * `test/adapters/token-store-contract.ts`.
  *
  * Rules every implementation keeps:
@@ -11,7 +11,7 @@
  * - `revokeByGrantId` removes every record of every model that carries that `grantId`;
  * - `revokeByClientId` removes every record of every model that carries that `clientId`, except
  *   that a store may leave client-credentials tokens to expire with their lifetime (the Redis
- *   store does: indexing each by client would double what Redis does per token issued). Nothing
+ *   store does, to keep their write a single SET). Nothing
  *   relies on their removal: the provider accepts no record whose client is deleted or disabled
  *   (`currentClientsOnly` in src/provider/create-provider.ts).
  */

@@ -64,6 +64,8 @@ describe('metadata and keys', () => {
     assert.ok(!methods.includes('client_secret_jwt'), 'hashed secrets cannot back client_secret_jwt');
     assert.equal(body.tls_client_certificate_bound_access_tokens, true);
     assert.equal(body.mtls_endpoint_aliases, undefined, 'no aliases while the mTLS listener is off');
+    // Tokens are bound to certificates; DPoP is not offered.
+    assert.equal(body.dpop_signing_alg_values_supported, undefined);
   });
 
   it('names the mTLS endpoint aliases on the issuer host and the mTLS port', async () => {

@@ -45,7 +45,7 @@ describe('graceful stop', () => {
       assert.equal(done.status, 200, done.text);
       assert.equal((JSON.parse(done.text) as { scope: string }).scope, 'admin');
       assert.equal(await exited(proc.child), 0);
-      // Lines are written a turn at a time; none of the last turns is lost at exit.
+      // Every line is written as it is logged; none is lost at exit.
       const lines = proc
         .stdout()
         .split('\n')
