@@ -21,11 +21,11 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 /** `/healthz` (the process runs) and `/readyz` (every store answers). */
 export function healthRoutes(stores: Pingable[]): Router {
   const router = new Router();
-  router.get('/healthz', (ctx) => {
+  router.get('/healthz', function live(ctx) {
     ctx.set('cache-control', 'no-store');
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  router.get('/readyz', async function ready(ctx) {
     const results = await Promise.all(
       stores.map(async (store) => {
         try {
