@@ -1,6 +1,25 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { StoreUnavailableError } from '../../src/errors.js';
 
 export type RedisClient = Redis | Cluster;
+
+/**
+ * What a failed command means: a Redis error reply is a bug and surfaces as is; anything else
+ * (refused connection, closed stream, retries exhausted) means Redis is out of reach right now.
+ */
+export function unavailable(error: unknown): never {
+  if (error instanceof ReplyError) throw error;
+  throw new StoreUnavailableError('token_store', { cause: error });
+}
+
+/** Runs a store call, its failures as {@link unavailable} says. */
+export async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    return unavailable(error);
+  }
+}
 
 /** How long a command waits for its reply before it fails. */
 export const COMMAND_TIMEOUT_MS = 3000;

@@ -1,7 +1,6 @@
-import { Cluster, ReplyError } from 'ioredis';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { Cluster } from 'ioredis';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../../src/stores/token-store.js';
-import type { RedisClient } from './connection.js';
+import { guarded, unavailable, type RedisClient } from './connection.js';
 
 /*
  * Layout (all under the connection's key prefix). On Redis Cluster every command touches exactly
@@ -86,24 +85,6 @@ interface ScriptedClient {
   tesseraIndexAdd(key: string, member: string, expiresAt: string, now: number, ttl: number): Promise<number>;
   tesseraUpsert(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   tesseraConsume(key: string, at: number): Promise<number>;
-}
-
-/**
- * What a failed command means: a Redis error reply is a bug and surfaces as is; anything else
- * (refused connection, closed stream, retries exhausted) means Redis is out of reach right now.
- */
-function unavailable(error: unknown): never {
-  if (error instanceof ReplyError) throw error;
-  throw new StoreUnavailableError('token_store', { cause: error });
-}
-
-/** Runs a store call, its failures as {@link unavailable} says. */
-async function guarded<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    return unavailable(error);
-  }
 }
 
 const nothing = (): void => undefined;

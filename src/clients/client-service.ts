@@ -201,10 +201,6 @@ export function createClientService(deps: ClientServiceDeps) {
     }
   }
 
-  async function store(record: ClientRecord): Promise<void> {
-    await clientStore.createClient(record);
-  }
-
   async function buildRecord(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
     const usesSecret = SECRET_AUTH_METHODS.has(input.token_endpoint_auth_method);
     const secret = usesSecret ? (input.secret ?? generateSecret()) : null;
@@ -244,7 +240,7 @@ export function createClientService(deps: ClientServiceDeps) {
     async create(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
       const { client, secret } = await buildRecord(input);
       if (secret !== null) client.secret_hash = await hashSecret(secret);
-      await store(client);
+      await clientStore.createClient(client);
       return { client, secret };
     },
 
@@ -277,7 +273,7 @@ export function createClientService(deps: ClientServiceDeps) {
       const certificate = input.issue_certificate ? await clientCa.issue(client.client_id) : null;
       if (certificate) client.certificates = [certificateRecord(certificate)];
       if (secret !== null) client.secret_hash = await hashSecret(secret);
-      await store(client);
+      await clientStore.createClient(client);
       // Creates racing on several nodes may all pass the check above; recounting after the
       // insert and withdrawing our own client keeps the cap without a transaction.
       if ((await clientStore.countClients(principal.accountId)) > cap) {

@@ -11,7 +11,7 @@ const VIEWS = path.resolve(
 );
 
 /** The page renderer: Eta escapes every `<%= %>` interpolation by default. */
-export const views = new Eta({ views: VIEWS, cache: true });
+const views = new Eta({ views: VIEWS, cache: true });
 
 /** Renders the page `name` of `views/`, never cached by the browser. */
 export function renderPage(ctx: Context, name: string, data: Record<string, unknown>, status = 200): void {

@@ -32,8 +32,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
-  const page = renderPage;
-
   /** The interaction this browser is in, matching the URL; null after an error page was rendered. */
   const details = async (ctx: Context) => {
     try {
@@ -88,12 +86,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const { name } = await clientName(interaction.params.client_id);
     const csrf = csrfFor(interaction.uid);
     if (interaction.prompt.name === 'login') {
-      page(ctx, 'login', { uid: interaction.uid, clientName: name, csrf, username: '', error: null });
+      renderPage(ctx, 'login', { uid: interaction.uid, clientName: name, csrf, username: '', error: null });
       return;
     }
     const user = interaction.session?.accountId ? await login.user(interaction.session.accountId) : null;
     const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
-    page(ctx, 'consent', {
+    renderPage(ctx, 'consent', {
       uid: interaction.uid,
       clientName: name,
       csrf,
@@ -110,7 +108,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const username = typeof form.username === 'string' ? form.username.slice(0, 64) : '';
     const password = typeof form.password === 'string' ? form.password : '';
     const loginPage = (status: number, error: string) =>
-      page(
+      renderPage(
         ctx,
         'login',
         { uid: interaction.uid, clientName: name, csrf: csrfFor(interaction.uid), username, error },
