@@ -5,7 +5,9 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
+import { assetRoutes } from './http/assets.js';
 import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
 
 export interface AppDeps {
   provider: Provider;
@@ -15,6 +17,8 @@ export interface AppDeps {
   admin: Router;
   /** Login and consent pages. */
   interactions: Router;
+  /** The admin console's pages (contract section 7). */
+  console: Router;
   /** Middleware around oidc-provider's own answers (inside the request log, so it logs their outcome). */
   protocol: Middleware[];
 }
@@ -27,6 +31,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
+  provider.use(securityHeaders(provider.issuer));
   for (const middleware of deps.protocol) provider.use(middleware);
 
   const health = healthRoutes(deps.stores);
@@ -34,9 +39,11 @@ export function createApp(deps: AppDeps): Provider {
   const own: Middleware = compose([
     errorHandler(logger),
     health.routes(),
+    assetRoutes().routes(),
     deps.interactions.routes(),
     deps.admin.routes(),
     deps.admin.allowedMethods(),
+    deps.console.routes(),
   ] as Middleware[]);
   // Protocol paths go straight to oidc-provider; everything else tries Tessera's own routes
   // first (health, sign-in pages, admin API) and falls through to oidc-provider after them.

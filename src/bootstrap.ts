@@ -23,6 +23,15 @@ export interface GeneratedCredentials {
   adminPassword?: string;
 }
 
+/** What the console asks for: who signed in, and the admin API as far as the user's role allows. */
+export const CONSOLE_SCOPE = 'openid profile email admin accounts:admin';
+
+/** The console client's settings that follow the deployment's configuration. */
+const consoleClient = (config: Config) => ({
+  scope: CONSOLE_SCOPE,
+  redirect_uris: [`${config.issuer}/admin/callback`],
+});
+
 /** Treats "someone else created it first" (another process starting at once) as done. */
 async function createOnce(create: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -82,7 +91,10 @@ export async function bootstrap(deps: BootstrapDeps): Promise<GeneratedCredentia
     if (created && !config.adminPassword) generated.adminPassword = password;
   }
 
-  if (!(await clientStore.getClient(CONSOLE_CLIENT_ID))) {
+  // The console's own client follows the deployment: its callback is under the current ISSUER.
+  const consoleSettings = consoleClient(config);
+  const current = await clientStore.getClient(CONSOLE_CLIENT_ID);
+  if (!current) {
     await createOnce(() =>
       clients.create({
         client_id: CONSOLE_CLIENT_ID,
@@ -90,12 +102,16 @@ export async function bootstrap(deps: BootstrapDeps): Promise<GeneratedCredentia
         client_name: 'Tessera console',
         description: 'Admin console (authorization code with PKCE)',
         grant_types: ['authorization_code', 'refresh_token'],
-        redirect_uris: [`${config.issuer}/admin/callback`],
-        scope: 'openid profile email admin',
         token_endpoint_auth_method: 'none',
         first_party: true,
+        ...consoleSettings,
       }),
     );
+  } else if (
+    current.scope !== consoleSettings.scope ||
+    JSON.stringify(current.redirect_uris) !== JSON.stringify(consoleSettings.redirect_uris)
+  ) {
+    await clientStore.updateClient(CONSOLE_CLIENT_ID, { ...consoleSettings, updated_at: new Date().toISOString() });
   }
 
   return generated;

@@ -20,6 +20,23 @@ export const BUILTIN_SCOPES = [
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** What each built-in scope is for, as the console and the consent page describe it. */
+const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  openid: 'Sign the user in (OpenID Connect)',
+  profile: "The user's username",
+  email: "The user's email address",
+  offline_access: 'Keep access while the user is away',
+  admin: 'Everything in the admin API within the account',
+  'accounts:admin': 'Create and manage accounts (account default only)',
+  'clients:read': 'Read the OAuth clients of the account',
+  'clients:write': 'Create, change and delete the OAuth clients of the account',
+  'users:read': 'Read the users of the account',
+  'users:write': 'Create, change and delete the users of the account',
+};
+
+/** A scope's description: the built-in ones have theirs; the deployment's own API scopes a generic one. */
+export const scopeDescription = (scope: string): string => SCOPE_DESCRIPTIONS[scope] ?? 'An API scope of this deployment';
+
 export interface Config {
   readonly port: number;
   readonly mtlsPort: number;

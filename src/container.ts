@@ -8,12 +8,15 @@ import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createLoginService } from './interactions/login-service.js';
 import { createPrincipalService } from './auth/principal.js';
 import { createAuditService } from './audit/audit-service.js';
+import { createConsoleOAuth } from './console/console-oauth.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { createConsoleSessions } from './console/session.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
 import { createClientCache } from './clients/client-cache.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, scopeDescription, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
@@ -191,6 +194,8 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     });
     const users = createUserService({ clientStore, audit, change: clientCache.change });
     const generated = await bootstrap({ config, clientStore, clients, users });
+    const principals = createPrincipalService({ provider, clientStore });
+    const accounts = createAccountService({ clientStore, clients, audit });
     const app = createApp({
       provider,
       logger,
@@ -200,13 +205,19 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         login: createLoginService({ clientStore, limiter, secrets }),
         csrfKey: cookieKeys[0]!,
       }),
-      admin: adminRoutes({
-        principals: createPrincipalService({ provider, clientStore }),
-        certificateSource,
+      admin: adminRoutes({ principals, certificateSource, clients, audit, accounts, users }),
+      console: consoleRoutes({
+        config,
+        logger,
+        provider,
+        sessions: createConsoleSessions({ tokenStore }),
+        oauth: createConsoleOAuth({ config }),
+        principals,
         clients,
-        audit,
-        accounts: createAccountService({ clientStore, clients, audit }),
         users,
+        accounts,
+        audit,
+        scopes: config.scopes.map((name) => ({ name, description: scopeDescription(name) })),
       }),
       stores: [
         { name: 'client_store', ping: () => clientStore.ping() },

@@ -11,15 +11,18 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     description: string,
-    options?: { cause?: unknown; headers?: Record<string, string>; expose?: boolean },
+    options?: { cause?: unknown; headers?: Record<string, string>; expose?: boolean; field?: string },
   ) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.expose = options?.expose ?? status < 500;
     this.headers = options?.headers;
+    this.field = options?.field;
   }
 
   readonly headers: Record<string, string> | undefined;
+  /** The request field the error is about, when it is about one (the console shows it there). */
+  readonly field: string | undefined;
 
   /** The one error body shape of the whole API. */
   toBody(): { error: string; error_description: string } {

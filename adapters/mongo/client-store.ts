@@ -193,6 +193,8 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
       const filter: Filter<Document> = { account_id: { $eq: text(accountId, 'account_id') } };
       const q = options.q === undefined ? '' : text(options.q, 'q').trim();
       if (q) filter.name_key = { $regex: escapeRegex(nameKey(q)) };
+      if (options.grantType !== undefined) filter.grant_types = { $eq: text(options.grantType, 'grant_type') };
+      if (options.disabled !== undefined) filter.disabled = { $eq: options.disabled === true };
       return page<ClientRecord>(clients, filter, 'client_id', 'created_at', options);
     },
     async countClients(accountId) {
@@ -321,13 +323,9 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
       await audit.insertOne({ ...entry });
     },
     async listAudit(accountId, options) {
-      return page<AuditRecord>(
-        audit,
-        { account_id: { $eq: text(accountId, 'account_id') } },
-        'id',
-        'at',
-        options,
-      );
+      const filter: Filter<Document> = { account_id: { $eq: text(accountId, 'account_id') } };
+      if (options.target !== undefined) filter.target = { $eq: text(options.target, 'target') };
+      return page<AuditRecord>(audit, filter, 'id', 'at', options);
     },
 
     async ping() {

@@ -132,21 +132,25 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       return docOrNull<ClientRecord>(getClientRow.get(clientId));
     },
     async listClients(accountId, options) {
+      const clauses = ['account_id = ?'];
+      const params: unknown[] = [accountId];
       const q = options.q?.trim();
-      return q
-        ? page<ClientRecord>(
-            db,
-            'clients',
-            'client_id',
-            'account_id = ? AND instr(name_key, ?) > 0',
-            [accountId, nameKey(q)],
-            options,
-            (c) => [c.created_at, c.client_id],
-          )
-        : page<ClientRecord>(db, 'clients', 'client_id', 'account_id = ?', [accountId], options, (c) => [
-            c.created_at,
-            c.client_id,
-          ]);
+      if (q) {
+        clauses.push('instr(name_key, ?) > 0');
+        params.push(nameKey(q));
+      }
+      if (options.grantType !== undefined) {
+        clauses.push("EXISTS (SELECT 1 FROM json_each(doc, '$.grant_types') WHERE value = ?)");
+        params.push(options.grantType);
+      }
+      if (options.disabled !== undefined) {
+        clauses.push("json_extract(doc, '$.disabled') = ?");
+        params.push(options.disabled ? 1 : 0);
+      }
+      return page<ClientRecord>(db, 'clients', 'client_id', clauses.join(' AND '), params, options, (c) => [
+        c.created_at,
+        c.client_id,
+      ]);
     },
     async countClients(accountId) {
       return (
@@ -274,10 +278,11 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       );
     },
     async listAudit(accountId, options) {
-      return page<AuditRecord>(db, 'audit', 'id', 'account_id = ?', [accountId], options, (e) => [
-        e.at,
-        e.id,
-      ]);
+      const [where, params] =
+        options.target === undefined
+          ? ['account_id = ?', [accountId]]
+          : ["account_id = ? AND json_extract(doc, '$.target') = ?", [accountId, options.target]];
+      return page<AuditRecord>(db, 'audit', 'id', where, params, options, (e) => [e.at, e.id]);
     },
 
     async ping() {

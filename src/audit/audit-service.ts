@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditRecord, ClientStore, ListOptions, Page } from '../stores/client-store.js';
+import type { AuditListOptions, AuditRecord, ClientStore, Page } from '../stores/client-store.js';
 
 /** What an audit entry may carry: names and values that are never secrets, hashes or keys. */
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
@@ -27,7 +27,7 @@ export function createAuditService(deps: { clientStore: ClientStore }) {
     /** The account's entries, newest first, in the contract's shape. */
     async list(
       accountId: string,
-      options: ListOptions,
+      options: AuditListOptions,
     ): Promise<Page<Pick<AuditRecord, 'at' | 'actor' | 'action' | 'target' | 'details'>>> {
       const page = await deps.clientStore.listAudit(accountId, options);
       return {

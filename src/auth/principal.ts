@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { thumbprint } from '../pki/certificates.js';
-import type { ClientStore } from '../stores/client-store.js';
+import type { ClientStore, UserRecord } from '../stores/client-store.js';
 
 /** Who is calling the admin API, and within which tenant. */
 export interface Principal {
@@ -9,7 +9,34 @@ export interface Principal {
   /** `client:<client_id>` or `user:<user_id>`, as recorded in the audit log. */
   actor: string;
   clientId: string;
+  /** The signed-in user of a user's token; null for a client's own token. */
+  userId: string | null;
   scopes: ReadonlySet<string>;
+}
+
+/** The scopes that act in the admin API. */
+const ADMIN_API_SCOPES: ReadonlySet<string> = new Set([
+  'admin',
+  'accounts:admin',
+  'clients:read',
+  'clients:write',
+  'users:read',
+  'users:write',
+]);
+
+/**
+ * What a user's token may do in the admin API: its scopes as far as the user's role allows.
+ * A `member` holds none of the admin API's scopes whatever a client asked for, and only users of
+ * account `default` hold `accounts:admin`, as only its clients may.
+ */
+export function userScopes(user: Pick<UserRecord, 'role' | 'account_id'>, scopes: Iterable<string>): Set<string> {
+  return new Set(
+    [...scopes].filter(
+      (scope) =>
+        !ADMIN_API_SCOPES.has(scope) ||
+        (user.role === 'admin' && (scope !== 'accounts:admin' || user.account_id === 'default')),
+    ),
+  );
 }
 
 /** Why a bearer token does not make a principal (the text of `401 invalid_token`). */
@@ -43,20 +70,25 @@ export function createPrincipalService(deps: { provider: Provider; clientStore: 
       }
       const client = token.clientId ? await clientStore.getClient(token.clientId) : null;
       if (!client || client.disabled) throw new InactiveTokenError();
-      let accountId = client.account_id;
-      let actor = `client:${client.client_id}`;
+      const scopes = (token.scope ?? '').split(' ').filter(Boolean);
       const subject = (token as { accountId?: string }).accountId;
-      if (subject) {
-        const user = await clientStore.getUser(subject);
-        if (!user || user.disabled) throw new InactiveTokenError();
-        accountId = user.account_id;
-        actor = `user:${user.id}`;
+      if (!subject) {
+        return {
+          accountId: client.account_id,
+          actor: `client:${client.client_id}`,
+          clientId: client.client_id,
+          userId: null,
+          scopes: new Set(scopes),
+        };
       }
+      const user = await clientStore.getUser(subject);
+      if (!user || user.disabled) throw new InactiveTokenError();
       return {
-        accountId,
-        actor,
+        accountId: user.account_id,
+        actor: `user:${user.id}`,
         clientId: client.client_id,
-        scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)),
+        userId: user.id,
+        scopes: userScopes(user, scopes),
       };
     },
   };

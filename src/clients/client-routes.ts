@@ -3,8 +3,26 @@ import type { Context } from 'koa';
 import { requireScope } from '../admin/admin-auth.js';
 import { jsonBody, listOptions, principalOf } from '../admin/request.js';
 import { invalidRequest } from '../errors.js';
-import { createClientSchema, parseBody, patchClientSchema } from './client-schema.js';
-import { clientView, type ClientService } from './client-service.js';
+import { definedOnly } from '../objects.js';
+import { createClientSchema, GRANT_TYPES, parseBody, patchClientSchema } from './client-schema.js';
+import { clientView, type ClientFilters, type ClientService } from './client-service.js';
+
+/** The filters of `GET /clients`: `q` (name), `grant_type` and `disabled`. */
+export function clientFilters(query: Record<string, unknown>): ClientFilters {
+  const { q, grant_type: grantType, disabled } = query;
+  if (q !== undefined && typeof q !== 'string') throw invalidRequest('q must be given once');
+  if (grantType !== undefined && !GRANT_TYPES.includes(grantType as never)) {
+    throw invalidRequest(`grant_type must be one of ${GRANT_TYPES.join(', ')}`);
+  }
+  if (disabled !== undefined && disabled !== 'true' && disabled !== 'false') {
+    throw invalidRequest('disabled must be true or false');
+  }
+  return definedOnly({
+    q: q || undefined,
+    grantType: grantType as string | undefined,
+    disabled: disabled === undefined ? undefined : disabled === 'true',
+  });
+}
 
 /** `/clients` of the admin API (contract section 5.1). */
 export function clientRoutes(clients: ClientService): Router {
@@ -25,9 +43,7 @@ export function clientRoutes(clients: ClientService): Router {
   }
 
   async function listClients(ctx: Context) {
-    const { q } = ctx.query;
-    if (q !== undefined && typeof q !== 'string') throw invalidRequest('q must be given once');
-    ctx.body = await clients.list(principalOf(ctx), { ...listOptions(ctx.query), ...(q ? { q } : {}) });
+    ctx.body = await clients.list(principalOf(ctx), { ...listOptions(ctx.query), ...clientFilters(ctx.query) });
   }
 
   async function getClient(ctx: Context) {

@@ -69,5 +69,6 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, code = 'invali
     );
   }
   const where = issue.path.length ? issue.path.join('.') : 'body';
-  throw new AppError(400, code, `${where}: ${issue.message}`);
+  const field = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
+  throw new AppError(400, code, `${where}: ${issue.message}`, field ? { field } : undefined);
 }

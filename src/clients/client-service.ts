@@ -7,7 +7,14 @@ import { AppError, invalidRequest, notFound } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
 import type { ClientCache } from './client-cache.js';
-import type { CertificateRecord, ClientRecord, ClientStore, Page } from '../stores/client-store.js';
+import type {
+  CertificateRecord,
+  ClientListOptions,
+  ClientRecord,
+  ClientStore,
+  ListOptions,
+  Page,
+} from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
 import type { CreateClientInput, PatchClientInput } from './client-schema.js';
@@ -63,10 +70,16 @@ export function clientView(record: ClientRecord) {
 
 export type ClientView = ReturnType<typeof clientView>;
 
+/** How a client listing may be narrowed. */
+export type ClientFilters = Pick<ClientListOptions, 'q' | 'grantType' | 'disabled'>;
+
 /** A fresh client id: 128 random bits, URL-safe. */
 export const newClientId = (): string => randomBytes(16).toString('base64url');
 
-const metadataError = (description: string) => new AppError(400, 'invalid_client_metadata', description);
+const metadataError = (description: string, field?: string) =>
+  new AppError(400, 'invalid_client_metadata', description, field ? { field } : undefined);
+const redirectUriError = (description: string) =>
+  new AppError(400, 'invalid_redirect_uri', description, { field: 'redirect_uris' });
 
 /** The fields a PATCH may change, as recorded in the audit log (names only, never values of secrets). */
 const AUDITED_FIELDS = [
@@ -142,13 +155,13 @@ export function createClientService(deps: ClientServiceDeps) {
   async function validate(candidate: ClientRecord): Promise<void> {
     const ttl = candidate.access_token_ttl;
     if (ttl < 60 || ttl > config.maxAccessTokenTtl) {
-      throw metadataError(`access_token_ttl must be between 60 and ${config.maxAccessTokenTtl}`);
+      throw metadataError(`access_token_ttl must be between 60 and ${config.maxAccessTokenTtl}`, 'access_token_ttl');
     }
     const known = new Set(config.scopes);
     for (const scope of candidate.scope.split(' ').filter(Boolean)) {
-      if (!known.has(scope)) throw metadataError(`scope "${scope}" is not offered by this server`);
+      if (!known.has(scope)) throw metadataError(`scope "${scope}" is not offered by this server`, 'scope');
       if (scope === 'accounts:admin' && candidate.account_id !== 'default') {
-        throw metadataError('scope "accounts:admin" is reserved to clients of account default');
+        throw metadataError('scope "accounts:admin" is reserved to clients of account default', 'scope');
       }
     }
     const grants = new Set(candidate.grant_types);
@@ -156,30 +169,31 @@ export function createClientService(deps: ClientServiceDeps) {
     if (isPublic && grants.has('client_credentials')) {
       throw metadataError(
         'client_credentials needs a confidential client (token_endpoint_auth_method other than none)',
+        'grant_types',
       );
     }
     if (grants.has('refresh_token') && !grants.has('authorization_code')) {
-      throw metadataError('refresh_token is only issued together with authorization_code');
+      throw metadataError('refresh_token is only issued together with authorization_code', 'grant_types');
     }
     if (grants.has('authorization_code') && candidate.redirect_uris.length === 0) {
-      throw new AppError(400, 'invalid_redirect_uri', 'authorization_code needs at least one redirect URI');
+      throw redirectUriError('authorization_code needs at least one redirect URI');
     }
     for (const uri of candidate.redirect_uris) {
       const problem = redirectUriProblem(uri, isPublic);
-      if (problem) throw new AppError(400, 'invalid_redirect_uri', problem);
+      if (problem) throw redirectUriError(problem);
     }
     if (
       ['private_key_jwt', 'self_signed_tls_client_auth'].includes(candidate.token_endpoint_auth_method) &&
       !candidate.jwks
     ) {
-      throw metadataError(`${candidate.token_endpoint_auth_method} needs jwks`);
+      throw metadataError(`${candidate.token_endpoint_auth_method} needs jwks`, 'token_endpoint_auth_method');
     }
     if (candidate.service_user_id !== null) {
       if (!grants.has('client_credentials'))
-        throw metadataError('service_user_id is for client_credentials clients');
+        throw metadataError('service_user_id is for client_credentials clients', 'service_user_id');
       const user = await clientStore.getUser(candidate.service_user_id);
       if (!user || user.account_id !== candidate.account_id)
-        throw metadataError('service_user_id names no user of this account');
+        throw metadataError('service_user_id names no user of this account', 'service_user_id');
     }
     const metadata = toProviderMetadata({ ...candidate, disabled: false });
     if (metadata) {
@@ -193,9 +207,8 @@ export function createClientService(deps: ClientServiceDeps) {
           error?: string;
           error_description?: string;
         };
-        if (code === 'invalid_redirect_uri' || code === 'invalid_client_metadata') {
-          throw new AppError(400, code, description ?? 'invalid client metadata');
-        }
+        if (code === 'invalid_redirect_uri') throw redirectUriError(description ?? 'invalid redirect URI');
+        if (code === 'invalid_client_metadata') throw metadataError(description ?? 'invalid client metadata');
         throw error;
       }
     }
@@ -295,10 +308,7 @@ export function createClientService(deps: ClientServiceDeps) {
       return { client, secret, certificate };
     },
 
-    async list(
-      principal: Principal,
-      options: { q?: string; limit: number; cursor?: string },
-    ): Promise<Page<ClientView>> {
+    async list(principal: Principal, options: ListOptions & ClientFilters): Promise<Page<ClientView>> {
       const page = await clientStore.listClients(principal.accountId, options);
       return { data: page.data.map(clientView), next_cursor: page.next_cursor };
     },
@@ -319,7 +329,10 @@ export function createClientService(deps: ClientServiceDeps) {
         patch.token_endpoint_auth_method !== undefined &&
         patch.token_endpoint_auth_method !== current.token_endpoint_auth_method
       ) {
-        throw metadataError('token_endpoint_auth_method cannot change; register a new client instead');
+        throw metadataError(
+          'token_endpoint_auth_method cannot change; register a new client instead',
+          'token_endpoint_auth_method',
+        );
       }
       const candidate: ClientRecord = {
         ...current,

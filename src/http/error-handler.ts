@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import {
   AppError,
@@ -20,14 +20,26 @@ const CONFLICTS: Record<string, string> = {
  * Anything thrown, as the error the caller gets: Tessera's own errors as they are, the store
  * errors a caller caused in the contract's shape, an unreachable store as 503, anything else 500.
  */
-function toAppError(caught: unknown, storeDown: StoreUnavailableError | undefined): AppError {
+export function toAppError(caught: unknown): AppError {
   if (caught instanceof AppError) return caught;
   if (caught instanceof InvalidCursorError) return invalidRequest('cursor is not valid');
   if (caught instanceof StoreConflictError && CONFLICTS[caught.field]) {
-    return new AppError(409, 'conflict', CONFLICTS[caught.field]!);
+    return new AppError(409, 'conflict', CONFLICTS[caught.field]!, { field: caught.field });
   }
+  const storeDown = unavailableStore(caught);
   if (storeDown) return unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown);
   return serverError(caught);
+}
+
+/** Logs what the operator must see of a failed request: which store is down, or a server error. */
+export function logFailure(logger: Logger, ctx: Context, caught: unknown, error: AppError): void {
+  const storeDown = unavailableStore(caught);
+  if (storeDown) {
+    // Only which store: a driver's error can carry the command it failed on, keys included.
+    logger.warn({ req_id: ctx.state.reqId, store: storeDown.store }, 'store unavailable');
+  } else if (error.status >= 500) {
+    logger.error({ req_id: ctx.state.reqId, err: error.cause ?? error }, 'request failed');
+  }
 }
 
 /** A store's unavailability, thrown directly or wrapped by the provider's adapters on the way through a model. */
@@ -47,14 +59,8 @@ export function errorHandler(logger: Logger): Middleware {
     try {
       await next();
     } catch (caught) {
-      const storeDown = unavailableStore(caught);
-      const error = toAppError(caught, storeDown);
-      if (storeDown) {
-        // Only which store: a driver's error can carry the command it failed on, keys included.
-        logger.warn({ req_id: ctx.state.reqId, store: storeDown.store }, 'store unavailable');
-      } else if (error.status >= 500) {
-        logger.error({ req_id: ctx.state.reqId, err: error.cause ?? error }, 'request failed');
-      }
+      const error = toAppError(caught);
+      logFailure(logger, ctx, caught, error);
       ctx.status = error.status;
       ctx.set('cache-control', 'no-store');
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 
-/** `views/` at the top of the project, from `src/` and from `dist/src/` alike. */
-const VIEWS = path.resolve(
+/** The top of the project, from `src/` and from `dist/src/` alike. */
+export const PROJECT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../'.repeat(import.meta.url.includes('/dist/') ? 3 : 2),
-  'views',
 );
+const VIEWS = path.join(PROJECT_DIR, 'views');
 
 /** The page renderer: Eta escapes every `<%= %>` interpolation by default. */
 const views = new Eta({ views: VIEWS, cache: true });

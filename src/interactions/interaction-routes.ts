@@ -115,7 +115,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         status,
       );
 
-    const result = await login.signIn({ accountId: client?.account_id, username, password, address: ctx.ip });
+    const result = await login.signIn({
+      accountId: login.accountFor(client, interaction.params),
+      username,
+      password,
+      address: ctx.ip,
+    });
     switch (result.outcome) {
       case 'throttled':
         ctx.set('retry-after', String(result.retryAfterSeconds));

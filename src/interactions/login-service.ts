@@ -1,6 +1,10 @@
+import { CONSOLE_CLIENT_ID } from '../bootstrap.js';
 import { SecretChecksBusyError, type SecretChecker } from '../crypto/secret-checker.js';
 import type { ClientStore, ClientRecord, UserRecord } from '../stores/client-store.js';
 import type { Limiter, LimitRule } from '../stores/limiter.js';
+
+/** The authorization parameter with which the console names the account to sign in to. */
+export const CONSOLE_ACCOUNT_PARAM = 'tessera_account';
 
 /** Failed sign-ins allowed per window, per username and per source address, before 429. */
 export const LOGIN_LIMITS = {
@@ -26,6 +30,17 @@ export function createLoginService(deps: {
   return {
     async client(clientId: unknown): Promise<ClientRecord | null> {
       return typeof clientId === 'string' ? clientStore.getClient(clientId) : null;
+    },
+
+    /**
+     * The account whose users sign in for `client`: the client's own, except that the console
+     * (a client of account `default`) serves every tenant and names the account it signs in to.
+     */
+    accountFor(client: ClientRecord | null, params: Record<string, unknown>): string | undefined {
+      if (client?.client_id === CONSOLE_CLIENT_ID && typeof params[CONSOLE_ACCOUNT_PARAM] === 'string') {
+        return params[CONSOLE_ACCOUNT_PARAM];
+      }
+      return client?.account_id;
     },
 
     async user(userId: string): Promise<UserRecord | null> {

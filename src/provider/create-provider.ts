@@ -13,6 +13,7 @@ import type { ClientStore } from '../stores/client-store.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
 import { renderErrorPage } from '../http/pages.js';
+import { CONSOLE_ACCOUNT_PARAM } from '../interactions/login-service.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -138,6 +139,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: [...config.scopes],
     responseTypes: ['code'],
+    // The console names the tenant whose administrator signs in (interactions/login-service.ts).
+    extraParams: [CONSOLE_ACCOUNT_PARAM],
     // The methods the admin API accepts are exactly the ones the provider offers.
     clientAuthMethods: [...AUTH_METHODS],
     pkce: { required: () => true },

@@ -88,6 +88,15 @@ export interface ListOptions {
 export interface ClientListOptions extends ListOptions {
   /** Case-insensitive substring of `client_name`. */
   q?: string | undefined;
+  /** Only clients registered for this grant type. */
+  grantType?: string | undefined;
+  /** Only disabled (true) or only enabled (false) clients. */
+  disabled?: boolean | undefined;
+}
+
+export interface AuditListOptions extends ListOptions {
+  /** Only entries about this target (`client:<id>`, `user:<id>`, ...). */
+  target?: string | undefined;
 }
 
 /** Fields of a client that may change after creation. */
@@ -101,7 +110,7 @@ export interface ClientStore {
   /** Inserts a client; `StoreConflictError('client_id' | 'client_name')` on a duplicate. */
   createClient(client: ClientRecord): Promise<void>;
   getClient(clientId: string): Promise<ClientRecord | null>;
-  /** Newest first (by `created_at`, then `client_id`), optionally filtered by name. */
+  /** Newest first (by `created_at`, then `client_id`), optionally filtered by name, grant type and status. */
   listClients(accountId: string, options: ClientListOptions): Promise<Page<ClientRecord>>;
   countClients(accountId: string): Promise<number>;
   /** Applies `patch` and returns the new record, or null when the client does not exist. */
@@ -144,8 +153,8 @@ export interface ClientStore {
   ensureSecretValue<T>(name: string, create: () => T): Promise<T>;
 
   appendAudit(entry: AuditRecord): Promise<void>;
-  /** The account's audit entries, newest first. */
-  listAudit(accountId: string, options: ListOptions): Promise<Page<AuditRecord>>;
+  /** The account's audit entries, newest first, optionally of one target only. */
+  listAudit(accountId: string, options: AuditListOptions): Promise<Page<AuditRecord>>;
 
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;

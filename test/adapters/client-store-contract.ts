@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { InvalidCursorError, StoreConflictError } from '../../src/errors.js';
-import type { ClientRecord, ClientStore, UserRecord } from '../../src/stores/client-store.js';
+import type { ClientListOptions, ClientRecord, ClientStore, UserRecord } from '../../src/stores/client-store.js';
 
 export interface StoreHarness<T> {
   store: T;
@@ -147,6 +147,42 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
         ['alphabet', 'alpha'],
       );
       assert.equal(await store.countClients(acct), 5);
+    });
+
+    it('filters clients by grant type and status, together with the name and in pages', async () => {
+      const acct = account();
+      const make = (client_name: string, grant_types: string[], disabled: boolean) =>
+        store.createClient(clientRecord({ account_id: acct, client_name, grant_types, disabled }));
+      await make('web one', ['authorization_code', 'refresh_token'], false);
+      await make('machine one', ['client_credentials'], false);
+      await make('web two', ['authorization_code'], true);
+      await make('machine two', ['client_credentials'], true);
+      await make('web three', ['authorization_code'], false);
+      const names = async (options: Omit<ClientListOptions, 'limit'>) =>
+        (await store.listClients(acct, { limit: 10, ...options })).data.map((c) => c.client_name);
+
+      assert.deepEqual(await names({ grantType: 'authorization_code' }), ['web three', 'web two', 'web one']);
+      assert.deepEqual(await names({ grantType: 'refresh_token' }), ['web one']);
+      assert.deepEqual(await names({ disabled: true }), ['machine two', 'web two']);
+      assert.deepEqual(await names({ disabled: false }), ['web three', 'machine one', 'web one']);
+      assert.deepEqual(await names({ grantType: 'client_credentials', disabled: false }), ['machine one']);
+      assert.deepEqual(await names({ q: 'WEB', disabled: false }), ['web three', 'web one']);
+      const first = await store.listClients(acct, { limit: 1, grantType: 'authorization_code', disabled: false });
+      assert.deepEqual(
+        first.data.map((c) => c.client_name),
+        ['web three'],
+      );
+      const second = await store.listClients(acct, {
+        limit: 5,
+        grantType: 'authorization_code',
+        disabled: false,
+        cursor: first.next_cursor!,
+      });
+      assert.deepEqual(
+        second.data.map((c) => c.client_name),
+        ['web one'],
+      );
+      assert.equal(second.next_cursor, null);
     });
 
     it('rejects a cursor it did not produce', async () => {
@@ -330,6 +366,33 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       );
       assert.equal(rest.next_cursor, null);
       assert.deepEqual(rest.data[0]!.details, { n: 1 });
+    });
+
+    it('lists the audit entries of one target only', async () => {
+      const acct = account();
+      for (const target of ['client:one', 'client:two', 'client:one', 'user:one']) {
+        await store.appendAudit({
+          id: randomUUID(),
+          account_id: acct,
+          at: tick(),
+          actor: 'user:u',
+          action: 'client.update',
+          target,
+          details: {},
+        });
+      }
+      const first = await store.listAudit(acct, { limit: 1, target: 'client:one' });
+      assert.deepEqual(
+        first.data.map((e) => e.target),
+        ['client:one'],
+      );
+      const rest = await store.listAudit(acct, { limit: 5, target: 'client:one', cursor: first.next_cursor! });
+      assert.deepEqual(
+        rest.data.map((e) => e.target),
+        ['client:one'],
+      );
+      assert.equal(rest.next_cursor, null);
+      assert.deepEqual((await store.listAudit(acct, { limit: 5, target: 'client:none' })).data, []);
     });
 
     it('answers a ping', async () => {

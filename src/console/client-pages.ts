@@ -1,0 +1,384 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { clientFilters } from '../clients/client-routes.js';
+import { AUTH_METHODS, createClientSchema, GRANT_TYPES, parseBody, patchClientSchema } from '../clients/client-schema.js';
+import type { ClientView } from '../clients/client-service.js';
+import { definedOnly } from '../objects.js';
+import type { ConsoleDeps } from './console-routes.js';
+import { attempt, checked, formOf, isChecked, lines, seeOther, text, wholeNumber, type Form, type FormError } from './forms.js';
+import { oneTimePages } from './one-time-pages.js';
+import { consoleOf, renderConsole, shortTime } from './render.js';
+
+/** Rows per page of the clients list (contract section 7). */
+export const CLIENTS_PER_PAGE = 25;
+/** A certificate this close to its expiry is flagged on the client's page. */
+const EXPIRY_WARNING_DAYS = 30;
+
+export const GRANT_LABELS: Record<(typeof GRANT_TYPES)[number], string> = {
+  authorization_code: 'Authorization code',
+  refresh_token: 'Refresh token',
+  client_credentials: 'Client credentials',
+};
+
+const METHOD_LABELS: Record<(typeof AUTH_METHODS)[number], string> = {
+  client_secret_basic: 'Client secret (HTTP Basic)',
+  client_secret_post: 'Client secret (form post)',
+  private_key_jwt: 'Private key JWT',
+  tls_client_auth: 'Mutual TLS (Tessera-issued certificate)',
+  self_signed_tls_client_auth: 'Mutual TLS (self-signed certificate)',
+  none: 'None (public client, PKCE)',
+};
+
+/** The form's fields as typed, so a refused form comes back as it was. */
+interface ClientFormValues {
+  client_name: string;
+  description: string;
+  redirect_uris: string;
+  grant_types: string[];
+  token_endpoint_auth_method: string;
+  scope: string[];
+  access_token_ttl: string;
+  tls_client_certificate_bound_access_tokens: boolean;
+  service_user_id: string;
+  first_party: boolean;
+}
+
+const PRESETS: Record<string, { label: string; values: Partial<ClientFormValues> }> = {
+  machine: {
+    label: 'Machine to machine',
+    values: { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+  },
+  web: {
+    label: 'Web application',
+    values: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: ['openid', 'profile', 'email'],
+    },
+  },
+  browser: {
+    label: 'Single-page or native app',
+    values: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+      scope: ['openid', 'profile'],
+    },
+  },
+  mtls: {
+    label: 'Mutual TLS machine',
+    values: {
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_certificate_bound_access_tokens: true,
+    },
+  },
+  custom: { label: 'Custom', values: {} },
+};
+
+const EMPTY_FORM: ClientFormValues = {
+  client_name: '',
+  description: '',
+  redirect_uris: '',
+  grant_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: [],
+  access_token_ttl: '',
+  tls_client_certificate_bound_access_tokens: false,
+  service_user_id: '',
+  first_party: false,
+};
+
+function valuesOf(form: Form): ClientFormValues {
+  return {
+    client_name: text(form, 'client_name'),
+    description: text(form, 'description'),
+    redirect_uris: text(form, 'redirect_uris'),
+    grant_types: checked(form, 'grant_types'),
+    token_endpoint_auth_method: text(form, 'token_endpoint_auth_method'),
+    scope: checked(form, 'scope'),
+    access_token_ttl: text(form, 'access_token_ttl'),
+    tls_client_certificate_bound_access_tokens: isChecked(form, 'tls_client_certificate_bound_access_tokens'),
+    service_user_id: text(form, 'service_user_id'),
+    first_party: isChecked(form, 'first_party'),
+  };
+}
+
+const valuesFromClient = (client: ClientView): ClientFormValues => ({
+  client_name: client.client_name,
+  description: client.description,
+  redirect_uris: client.redirect_uris.join('\n'),
+  grant_types: client.grant_types,
+  token_endpoint_auth_method: client.token_endpoint_auth_method,
+  scope: client.scope.split(' ').filter(Boolean),
+  access_token_ttl: String(client.access_token_ttl),
+  tls_client_certificate_bound_access_tokens: client.tls_client_certificate_bound_access_tokens,
+  service_user_id: client.service_user_id ?? '',
+  first_party: client.first_party,
+});
+
+/** The form as the admin API's body: the console goes through the very same validation. */
+function apiBody(form: Form) {
+  const values = valuesOf(form);
+  return {
+    client_name: values.client_name,
+    description: values.description,
+    redirect_uris: lines(form, 'redirect_uris'),
+    grant_types: values.grant_types,
+    scope: values.scope.join(' '),
+    access_token_ttl: wholeNumber(form, 'access_token_ttl'),
+    tls_client_certificate_bound_access_tokens: values.tls_client_certificate_bound_access_tokens,
+    service_user_id: values.service_user_id || null,
+    first_party: values.first_party,
+  };
+}
+
+/** Days from now to `iso`, rounded down. */
+const daysUntil = (iso: string) => Math.floor((Date.parse(iso) - Date.now()) / 86_400_000);
+
+/** `/admin/clients`: list, create (with presets), details, edit, secrets, certificates, disable, delete. */
+export function clientPages(deps: ConsoleDeps): Router {
+  const { clients, sessions } = deps;
+  const router = new Router();
+
+  /** Users that may be a client's service user. */
+  const serviceUsers = async (ctx: Context) =>
+    (await deps.users.list(consoleOf(ctx).principal, { limit: 100 })).data.map((u) => ({ id: u.id, username: u.username }));
+
+  async function formPage(
+    ctx: Context,
+    page: { values: ClientFormValues; error: FormError | null; client: ClientView | null; preset: string | null },
+    status = 200,
+  ) {
+    renderConsole(
+      ctx,
+      'client-form',
+      {
+        ...page,
+        presets: Object.entries(PRESETS).map(([key, p]) => ({ key, label: p.label })),
+        grantTypes: GRANT_TYPES.map((value) => ({ value, label: GRANT_LABELS[value] })),
+        methods: AUTH_METHODS.map((value) => ({ value, label: METHOD_LABELS[value] })),
+        scopes: deps.scopes.filter((s) => s.name !== 'accounts:admin' || consoleOf(ctx).principal.accountId === 'default'),
+        users: await serviceUsers(ctx),
+      },
+      status,
+    );
+  }
+
+  async function listClients(ctx: Context) {
+    const { principal } = consoleOf(ctx);
+    const filters = clientFilters({
+      q: ctx.query.q || undefined,
+      grant_type: ctx.query.grant_type || undefined,
+      disabled: ctx.query.status === 'disabled' ? 'true' : ctx.query.status === 'enabled' ? 'false' : undefined,
+    });
+    const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
+    const page = await clients.list(principal, { limit: CLIENTS_PER_PAGE, ...(cursor ? { cursor } : {}), ...filters });
+    const next = page.next_cursor
+      ? `/admin/clients?${new URLSearchParams(
+          definedOnly({
+            q: filters.q,
+            grant_type: filters.grantType,
+            status: ctx.query.status as string | undefined,
+            cursor: page.next_cursor,
+          }) as Record<string, string>,
+        )}`
+      : null;
+    renderConsole(ctx, 'clients', {
+      clients: page.data.map((c) => ({
+        ...c,
+        grants: c.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
+        created: shortTime(c.created_at),
+        lastUsed: shortTime(c.last_used_at),
+      })),
+      filters: { q: filters.q ?? '', grant_type: filters.grantType ?? '', status: (ctx.query.status as string) ?? '' },
+      grantTypes: GRANT_TYPES.map((value) => ({ value, label: GRANT_LABELS[value] })),
+      next,
+      first: !cursor,
+    });
+  }
+
+  async function newClientForm(ctx: Context) {
+    const preset = typeof ctx.query.preset === 'string' && PRESETS[ctx.query.preset] ? ctx.query.preset : 'machine';
+    await formPage(ctx, {
+      values: { ...EMPTY_FORM, ...PRESETS[preset]!.values },
+      error: null,
+      client: null,
+      preset,
+    });
+  }
+
+  async function createClient(ctx: Context) {
+    const form = formOf(ctx);
+    const { principal, session } = consoleOf(ctx);
+    const method = text(form, 'token_endpoint_auth_method');
+    const outcome = await attempt(async () => {
+      const body = definedOnly({
+        ...apiBody(form),
+        token_endpoint_auth_method: method,
+        // A tls_client_auth client cannot authenticate without a certificate: it gets one now.
+        issue_certificate: method === 'tls_client_auth' ? true : undefined,
+      });
+      return clients.register(principal, parseBody(createClientSchema, body));
+    });
+    if ('error' in outcome) {
+      const preset = text(form, 'preset');
+      return formPage(ctx, { values: valuesOf(form), error: outcome.error, client: null, preset: PRESETS[preset] ? preset : null }, outcome.status);
+    }
+    const { client, secret, certificate } = outcome.ok;
+    const key = await sessions.putOneTime(session, {
+      heading: 'Client created',
+      clientId: client.client_id,
+      clientSecret: secret,
+      certificatePem: certificate?.certificate_pem ?? null,
+      privateKeyPem: certificate?.private_key_pem ?? null,
+      back: clientPath(client.client_id),
+    });
+    seeOther(ctx, `/admin/once/${key}`);
+  }
+
+  async function showClient(ctx: Context) {
+    const { principal } = consoleOf(ctx);
+    const client = await clients.get(principal, ctx.params.id!);
+    const events = await deps.audit.list(principal.accountId, { limit: 20, target: `client:${client.client_id}` });
+    const users = await serviceUsers(ctx);
+    renderConsole(ctx, 'client', {
+      client,
+      grants: client.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
+      method: METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ?? client.token_endpoint_auth_method,
+      serviceUser: users.find((u) => u.id === client.service_user_id)?.username ?? client.service_user_id,
+      usesSecret: ['client_secret_basic', 'client_secret_post'].includes(client.token_endpoint_auth_method),
+      usesCertificates:
+        client.token_endpoint_auth_method === 'tls_client_auth' || client.tls_client_certificate_bound_access_tokens,
+      certificates: client.certificates.map((c) => {
+        const days = daysUntil(c.not_after);
+        return {
+          ...c,
+          expires: shortTime(c.not_after),
+          expired: days < 0,
+          warning: !c.revoked && days >= 0 && days < EXPIRY_WARNING_DAYS ? `Expires in ${days} days` : null,
+        };
+      }),
+      events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
+      created: shortTime(client.created_at),
+      updated: shortTime(client.updated_at),
+      lastUsed: shortTime(client.last_used_at),
+      notice: ctx.query.done ?? null,
+    });
+  }
+
+  async function editClientForm(ctx: Context) {
+    const client = await clients.get(consoleOf(ctx).principal, ctx.params.id!);
+    await formPage(ctx, { values: valuesFromClient(client), error: null, client, preset: null });
+  }
+
+  async function updateClient(ctx: Context) {
+    const form = formOf(ctx);
+    const { principal } = consoleOf(ctx);
+    const client = await clients.get(principal, ctx.params.id!);
+    const outcome = await attempt(() =>
+      clients.update(principal, client.client_id, parseBody(patchClientSchema, definedOnly(apiBody(form)))),
+    );
+    if ('error' in outcome) {
+      return formPage(ctx, { values: { ...valuesOf(form), token_endpoint_auth_method: client.token_endpoint_auth_method }, error: outcome.error, client, preset: null }, outcome.status);
+    }
+    seeOther(ctx, `${clientPath(client.client_id)}?done=saved`);
+  }
+
+  async function setDisabled(ctx: Context, disabled: boolean) {
+    const { principal } = consoleOf(ctx);
+    await clients.update(principal, ctx.params.id!, { disabled });
+    seeOther(ctx, `${clientPath(ctx.params.id!)}?done=${disabled ? 'disabled' : 'enabled'}`);
+  }
+
+  async function disableClient(ctx: Context) {
+    await setDisabled(ctx, true);
+  }
+
+  async function enableClient(ctx: Context) {
+    await setDisabled(ctx, false);
+  }
+
+  async function rotateSecret(ctx: Context) {
+    const { principal, session } = consoleOf(ctx);
+    const secret = await clients.rotateSecret(principal, ctx.params.id!);
+    const key = await sessions.putOneTime(session, {
+      heading: 'Secret rotated',
+      clientId: ctx.params.id!,
+      clientSecret: secret,
+      certificatePem: null,
+      privateKeyPem: null,
+      back: clientPath(ctx.params.id!),
+    });
+    seeOther(ctx, `/admin/once/${key}`);
+  }
+
+  async function issueCertificate(ctx: Context) {
+    const { principal, session } = consoleOf(ctx);
+    const issued = await clients.issueCertificate(principal, ctx.params.id!);
+    const key = await sessions.putOneTime(session, {
+      heading: 'Certificate issued',
+      clientId: ctx.params.id!,
+      clientSecret: null,
+      certificatePem: issued.certificate_pem,
+      privateKeyPem: issued.private_key_pem,
+      back: clientPath(ctx.params.id!),
+    });
+    seeOther(ctx, `/admin/once/${key}`);
+  }
+
+  async function revokeCertificate(ctx: Context) {
+    await clients.revokeCertificate(consoleOf(ctx).principal, ctx.params.id!, ctx.params.serial!);
+    seeOther(ctx, `${clientPath(ctx.params.id!)}?done=revoked`);
+  }
+
+  async function deleteClientForm(ctx: Context) {
+    const client = await clients.get(consoleOf(ctx).principal, ctx.params.id!);
+    renderConsole(ctx, 'confirm-delete', deletePage(client, '', null));
+  }
+
+  async function deleteClient(ctx: Context) {
+    const { principal } = consoleOf(ctx);
+    const client = await clients.get(principal, ctx.params.id!);
+    const typed = text(formOf(ctx), 'confirm');
+    if (typed !== client.client_name) {
+      return renderConsole(ctx, 'confirm-delete', deletePage(client, typed, 'The name does not match. Type the client name exactly.'), 400);
+    }
+    await clients.remove(principal, client.client_id);
+    seeOther(ctx, '/admin/clients?deleted=1');
+  }
+
+  router.get('/clients', listClients);
+  router.get('/clients/new', newClientForm);
+  router.post('/clients', createClient);
+  router.get('/clients/:id', showClient);
+  router.get('/clients/:id/edit', editClientForm);
+  router.post('/clients/:id', updateClient);
+  router.post('/clients/:id/disable', disableClient);
+  router.post('/clients/:id/enable', enableClient);
+  router.post('/clients/:id/secret', rotateSecret);
+  router.post('/clients/:id/certificate', issueCertificate);
+  router.post('/clients/:id/certificates/:serial/revoke', revokeCertificate);
+  router.get('/clients/:id/delete', deleteClientForm);
+  router.post('/clients/:id/delete', deleteClient);
+  router.use(oneTimePages(deps).routes());
+  return router;
+}
+
+export const clientPath = (clientId: string) => `/admin/clients/${encodeURIComponent(clientId)}`;
+
+/** The typed-name confirmation of a delete, for a client. */
+function deletePage(client: ClientView, typed: string, error: string | null) {
+  return {
+    title: `Delete ${client.client_name}`,
+    what: 'client',
+    name: client.client_name,
+    action: `${clientPath(client.client_id)}/delete`,
+    back: clientPath(client.client_id),
+    label: 'Type the client name to confirm',
+    button: 'Delete client',
+    consequence: 'The client is removed at once, and every token, code and grant it holds is revoked.',
+    typed,
+    error,
+  };
+}
+

@@ -1,0 +1,67 @@
+import type { Context } from 'koa';
+import { toAppError } from '../http/error-handler.js';
+
+/** The posted form: every field as given (a repeated field as a list). */
+export type Form = Record<string, string | string[] | undefined>;
+
+export const formOf = (ctx: Context): Form => (ctx.request.body ?? {}) as Form;
+
+/** One text field of a form ('' when absent). */
+export function text(form: Form, name: string): string {
+  const value = form[name];
+  return typeof value === 'string' ? value : Array.isArray(value) ? (value[0] ?? '') : '';
+}
+
+/** The checked values of a group of checkboxes. */
+export function checked(form: Form, name: string): string[] {
+  const value = form[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** A single checkbox. */
+export const isChecked = (form: Form, name: string): boolean => checked(form, name).length > 0;
+
+/** Lines of a textarea, trimmed, blank ones dropped. */
+export const lines = (form: Form, name: string): string[] =>
+  text(form, name)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+
+/**
+ * A whole number field as the API takes it: a number when it reads as one, else the text, so
+ * the API's own validation refuses it with its own words; absent when empty.
+ */
+export function wholeNumber(form: Form, name: string): number | string | undefined {
+  const value = text(form, name).trim();
+  if (value === '') return undefined;
+  return /^-?\d+$/.test(value) ? Number(value) : value;
+}
+
+/** What a refused form shows: the API's description, next to the field it is about. */
+export interface FormError {
+  field: string | null;
+  message: string;
+}
+
+/**
+ * Runs `action`; when the API refuses the input (a 4xx of its own), returns the error for the
+ * form instead of throwing, so the page can show it next to its field with the input kept.
+ */
+export async function attempt<T>(action: () => Promise<T>): Promise<{ ok: T } | { error: FormError; status: number }> {
+  try {
+    return { ok: await action() };
+  } catch (caught) {
+    const error = toAppError(caught);
+    if (error.status >= 400 && error.status < 500 && error.status !== 404) {
+      return { error: { field: error.field ?? null, message: error.message }, status: error.status };
+    }
+    throw caught;
+  }
+}
+
+/** Sends the browser on with a 303 (POST-redirect-GET). */
+export function seeOther(ctx: Context, location: string): void {
+  ctx.status = 303;
+  ctx.redirect(location);
+}
