@@ -26,7 +26,7 @@ export function oneTimePages(deps: Pick<ConsoleDeps, 'sessions'>): Router {
         secret: entry?.taken.clientSecret ?? null,
         certificate: !!entry?.certificatePem,
         privateKey: !!entry?.privateKeyPem,
-        nothingLeft: !entry || (!entry.taken.clientSecret && !entry.certificatePem && !entry.privateKeyPem),
+        nothingLeft: !entry,
         back: entry?.back ?? '/admin/clients',
       },
       status,

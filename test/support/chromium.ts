@@ -79,3 +79,49 @@ export function screenshotDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-console-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** What the "Client created" page showed. */
+export interface CreatedInConsole {
+  clientId: string;
+  secret: string | null;
+}
+
+/**
+ * Creates a client from `/admin/clients/new` with a preset and the given fields (labels to
+ * values; a boolean checks or unchecks a checkbox), and reads the "Client created" page.
+ */
+export async function createClientInConsole(
+  page: Page,
+  preset: string,
+  fields: Record<string, string | boolean>,
+  checks: { scopes?: string[]; grantTypes?: string[] } = {},
+): Promise<CreatedInConsole> {
+  await page.goto('/admin/clients/new');
+  await page.getByRole('button', { name: preset, exact: true }).click();
+  await page.waitForLoadState();
+  for (const [label, value] of Object.entries(fields)) {
+    const field = page.getByLabel(label, { exact: true });
+    if (typeof value === 'boolean') await field.setChecked(value);
+    else if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
+    else await field.fill(value);
+  }
+  for (const scope of checks.scopes ?? []) {
+    await page.getByRole('group', { name: 'Scopes' }).locator(`input[value="${scope}"]`).check();
+  }
+  for (const grant of checks.grantTypes ?? []) {
+    await page.getByRole('group', { name: 'Grant types' }).getByLabel(grant).check();
+  }
+  await page.getByRole('button', { name: 'Create client' }).click();
+  await page.waitForLoadState();
+  const heading = await page.getByRole('heading', { level: 1 }).textContent();
+  if (heading !== 'Client created') throw new Error(`creating failed: ${await page.locator('main').innerText()}`);
+  const secretField = page.getByLabel('Client secret');
+  return {
+    clientId: await page.getByLabel('Client ID').inputValue(),
+    secret: (await secretField.count()) ? await secretField.inputValue() : null,
+  };
+}
+
+/** What the page's clipboard holds. */
+export const clipboardText = (page: Page): Promise<string> =>
+  page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
