@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { api, tokenFor } from '../support/admin.js';
 import { codeThroughForms } from '../support/browser.js';
-import { clipboardText, createClientInConsole, launchChromium, newContext, signIn } from '../support/chromium.js';
+import { clickAndLoad, clipboardText, createClientInConsole, launchChromium, newContext, signIn } from '../support/chromium.js';
 import { ADMIN, basic, clientCredentials, introspect, postForm } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 import { mtlsToken } from '../support/tls.js';
@@ -125,7 +125,7 @@ describe('console clients', () => {
 
     // A new page with a secret, then Copy.
     await page.goto(`/admin/clients/${created.clientId}`);
-    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Rotate secret' }));
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Secret rotated');
     assert.equal((await page.request.get(page.url(), { maxRedirects: 0 })).headers()['cache-control'], 'no-store');
     const secret = await page.getByLabel('Client secret').inputValue();
@@ -137,7 +137,7 @@ describe('console clients', () => {
     const created = await createClientInConsole(page, 'Machine to machine', { Name: 'rotate-me' });
     assert.equal((await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status, 200);
     await page.goto(`/admin/clients/${created.clientId}`);
-    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Rotate secret' }));
     const fresh = await page.getByLabel('Client secret').inputValue();
     assert.notEqual(fresh, created.secret);
     assert.equal((await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status, 401);
@@ -148,10 +148,10 @@ describe('console clients', () => {
     const created = await createClientInConsole(page, 'Machine to machine', { Name: 'toggle-me' });
     const creds = { clientId: created.clientId, secret: created.secret! };
     await page.goto(`/admin/clients/${created.clientId}`);
-    await page.getByRole('button', { name: 'Disable' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Disable' }));
     assert.match(await page.getByRole('status').textContent() ?? '', /disabled/);
     assert.equal((await clientCredentials(tessera.url, creds)).status, 401);
-    await page.getByRole('button', { name: 'Enable' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Enable' }));
     assert.equal((await clientCredentials(tessera.url, creds)).status, 200);
     await page.goto('/admin/clients?q=toggle-me');
     assert.equal(await page.locator('tbody tr .badge').textContent(), 'Enabled');
@@ -164,11 +164,11 @@ describe('console clients', () => {
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Type the client name to confirm').fill('delete-m');
-    await dialog.getByRole('button', { name: 'Delete client' }).click();
+    await clickAndLoad(page, dialog.getByRole('button', { name: 'Delete client' }));
     assert.match(await page.getByRole('alert').textContent() ?? '', /does not match/);
     assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 200);
     await page.getByLabel('Type the client name to confirm').fill('delete-me');
-    await page.getByRole('button', { name: 'Delete client' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Delete client' }));
     assert.equal(new URL(page.url()).pathname, '/admin/clients');
     assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 404);
     assert.deepEqual((await introspect(tessera.url, ADMIN, String(token.body.access_token))).body, { active: false });
@@ -179,7 +179,7 @@ describe('console clients', () => {
     await page.getByLabel('Name', { exact: true }).fill('typed-name');
     await page.getByLabel('Description').fill('kept description');
     await page.getByLabel('Redirect URIs').fill('http://app.example.com/callback');
-    await page.getByRole('button', { name: 'Create client' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
     assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'typed-name');
     assert.equal(await page.getByLabel('Description').inputValue(), 'kept description');
     assert.equal(await page.getByLabel('Redirect URIs').inputValue(), 'http://app.example.com/callback');
@@ -188,7 +188,7 @@ describe('console clients', () => {
 
     await page.getByLabel('Redirect URIs').fill(REDIRECT);
     await page.getByLabel('Access token lifetime (seconds)').fill('5');
-    await page.getByRole('button', { name: 'Create client' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
     assert.equal(await page.locator('#access_token_ttl-error').textContent(), 'access_token_ttl must be between 60 and 86400');
     assert.equal(await page.getByLabel('Access token lifetime (seconds)').inputValue(), '5');
     assert.ok(await page.getByRole('group', { name: 'Grant types' }).getByLabel('Refresh token').isChecked());
@@ -196,7 +196,7 @@ describe('console clients', () => {
     // A duplicate name is shown at the name.
     await page.getByLabel('Access token lifetime (seconds)').fill('');
     await page.getByLabel('Name', { exact: true }).fill('billing-worker');
-    await page.getByRole('button', { name: 'Create client' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
     assert.equal(await page.locator('#client_name-error').textContent(), 'a client with this client_name exists in the account');
     const names = ((await api(tessera, root, 'GET', '/clients?q=typed-name')).body.data as unknown[]).length;
     assert.equal(names, 0, 'nothing was created');
@@ -205,10 +205,10 @@ describe('console clients', () => {
   it('edits a client, and lists its events', async () => {
     const created = await createClientInConsole(page, 'Machine to machine', { Name: 'edit-me' });
     await page.goto(`/admin/clients/${created.clientId}`);
-    await page.getByRole('button', { name: 'Edit' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Edit' }));
     await page.getByLabel('Description').fill('now described');
     await page.getByLabel('Access token lifetime (seconds)').fill('900');
-    await page.getByRole('button', { name: 'Save changes' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Save changes' }));
     assert.equal(new URL(page.url()).pathname, `/admin/clients/${created.clientId}`);
     const view = await api(tessera, root, 'GET', `/clients/${created.clientId}`);
     assert.equal(view.body.description, 'now described');
@@ -231,12 +231,12 @@ describe('console clients', () => {
     }
     await page.goto('/admin/clients');
     await page.getByLabel('Search').fill('fleet');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Filter' }));
     const names = () => page.locator('tbody tr td:first-child').allTextContents();
     const first = await names();
     assert.equal(first.length, 25);
     assert.equal(first[0], 'fleet-29');
-    await page.getByRole('link', { name: 'Next page' }).click();
+    await clickAndLoad(page, page.getByRole('link', { name: 'Next page' }));
     assert.deepEqual(await names(), ['fleet-04', 'fleet-03', 'fleet-02', 'fleet-01', 'fleet-00']);
     assert.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0);
 
@@ -248,11 +248,11 @@ describe('console clients', () => {
 
     await page.goto('/admin/clients');
     await page.getByLabel('Grant type').selectOption('authorization_code');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Filter' }));
     assert.deepEqual((await names()).sort(), ['Tessera console', 'spa', 'web-portal']);
     await page.getByLabel('Grant type').selectOption('');
     await page.getByLabel('Status').selectOption('disabled');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Filter' }));
     assert.deepEqual(await names(), []);
   });
 });

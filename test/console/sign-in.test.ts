@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { api, tokenFor } from '../support/admin.js';
-import { launchChromium, newContext, signIn } from '../support/chromium.js';
+import { clickAndLoad, launchChromium, newContext, signIn } from '../support/chromium.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 const ADMIN_PASSWORD = 'test-admin-password';
@@ -101,7 +101,7 @@ describe('console sign-in', () => {
     const events = await api(tessera, root, 'GET', '/audit?limit=1');
     assert.equal(events.status, 200);
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Sign out' }));
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Signed out');
     assert.equal((await context.cookies()).find((c) => c.name === 'tessera_console'), undefined);
 

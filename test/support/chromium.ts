@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 
@@ -44,13 +44,20 @@ export async function newContext(browser: Browser, baseURL: string, options: { j
   return context;
 }
 
+/** Clicks something that loads a new page (a link, or a form's button), and waits for that page. */
+export async function clickAndLoad(page: Page, target: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() });
+  await target.click();
+  await navigated;
+  await page.waitForLoadState();
+}
+
 /** Signs in through the real sign-in form from `/admin`, and lands on the console. */
 export async function signIn(page: Page, username: string, password: string, path = '/admin'): Promise<void> {
   await page.goto(path);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
+  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
 }
 
 /** The axe-core source, injected into pages to check them. */
@@ -97,8 +104,7 @@ export async function createClientInConsole(
   checks: { scopes?: string[]; grantTypes?: string[] } = {},
 ): Promise<CreatedInConsole> {
   await page.goto('/admin/clients/new');
-  await page.getByRole('button', { name: preset, exact: true }).click();
-  await page.waitForLoadState();
+  await clickAndLoad(page, page.getByRole('button', { name: preset, exact: true }));
   for (const [label, value] of Object.entries(fields)) {
     const field = page.getByLabel(label, { exact: true });
     if (typeof value === 'boolean') await field.setChecked(value);
@@ -111,8 +117,7 @@ export async function createClientInConsole(
   for (const grant of checks.grantTypes ?? []) {
     await page.getByRole('group', { name: 'Grant types' }).getByLabel(grant).check();
   }
-  await page.getByRole('button', { name: 'Create client' }).click();
-  await page.waitForLoadState();
+  await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
   const heading = await page.getByRole('heading', { level: 1 }).textContent();
   if (heading !== 'Client created') throw new Error(`creating failed: ${await page.locator('main').innerText()}`);
   const secretField = page.getByLabel('Client secret');
