@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
@@ -89,6 +89,23 @@ export function currentClientsOnly(adapter: ModelAdapter, clientCache: ClientCac
     findByUid: (uid) => checked(adapter.findByUid(uid)),
     findByUserCode: (userCode) => checked(adapter.findByUserCode(userCode)),
   };
+}
+
+/**
+ * oidc-provider's prompts, with one more reason to sign in: the session's user is no longer
+ * found (disabled or deleted since). Without it the provider would go on to consent with no user.
+ */
+function interactionPolicyWithActiveUsers() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('inactive_user', 'the signed-in user is no longer active', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account
+        ? interactionPolicy.Check.REQUEST_PROMPT
+        : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+    0,
+  );
+  return policy;
 }
 
 /**
@@ -230,6 +247,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       : {},
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithActiveUsers(),
     },
     // Contract: a client with the refresh_token grant gets refresh tokens (no offline_access
     // needed). Rotation (always for public clients) and reuse detection are oidc-provider's.

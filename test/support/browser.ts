@@ -11,7 +11,11 @@ export interface Page {
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
-  constructor(private readonly base: string) {}
+  /** `stopAt`: a URL prefix (a client's redirect URI) where following redirects stops, even on this server. */
+  constructor(
+    private readonly base: string,
+    private readonly stopAt?: string,
+  ) {}
 
   private remember(response: Response): void {
     for (const header of response.headers.getSetCookie()) {
@@ -51,6 +55,7 @@ export class Browser {
     for (let hops = 0; page.location && hops < 10; hops += 1) {
       const next = new URL(page.location, page.url);
       if (next.origin !== new URL(this.base).origin) return page;
+      if (this.stopAt && next.href.startsWith(this.stopAt)) return page;
       page = await this.request(next.toString());
     }
     return page;
@@ -96,7 +101,7 @@ export async function codeThroughForms(
     state?: string;
   },
 ): Promise<{ code: string; verifier: string }> {
-  const browser = new Browser(baseUrl);
+  const browser = new Browser(baseUrl, request.redirectUri);
   const { verifier, challenge } = pkce();
   const query = new URLSearchParams({
     client_id: request.clientId,
@@ -112,6 +117,7 @@ export async function codeThroughForms(
     username: request.username,
     password: request.password,
   });
-  const back = await browser.submit(consent, '/confirm');
+  // A first-party client is not asked for consent: signing in already returns the code.
+  const back = consent.location?.startsWith(request.redirectUri) ? consent : await browser.submit(consent, '/confirm');
   return { code: new URL(back.location!).searchParams.get('code')!, verifier };
 }
