@@ -156,13 +156,13 @@ describe('authorization code with PKCE, through the login and consent pages', ()
   it('asks for sign-in again when the signed-in user has been disabled since', async () => {
     const root = await tokenFor(tessera.url);
     const created = await api(tessera, root, 'POST', '/users', {
-      username: 'carol',
-      password: 'carol password 1',
+      username: 'dave',
+      password: 'dave password 1',
       role: 'member',
     });
     const browser = new Browser(tessera.url);
     const login = await browser.follow(authorizeUrl(pkce().challenge));
-    const consent = await browser.submit(login, '/login', { username: 'carol', password: 'carol password 1' });
+    const consent = await browser.submit(login, '/login', { username: 'dave', password: 'dave password 1' });
     const first = await browser.submit(consent, '/confirm');
     assert.ok(first.location?.startsWith(REDIRECT));
 
@@ -171,7 +171,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const again = await browser.follow(authorizeUrl(pkce().challenge));
     assert.equal(again.status, 200);
     assert.match(again.html, /<form method="post" action="\/interaction\/[^"]+\/login"/);
-    const refused = await browser.submit(again, '/login', { username: 'carol', password: 'carol password 1' });
+    const refused = await browser.submit(again, '/login', { username: 'dave', password: 'dave password 1' });
     assert.equal(refused.status, 401);
   });
 
