@@ -111,7 +111,10 @@ export async function bootstrap(deps: BootstrapDeps): Promise<GeneratedCredentia
     current.scope !== consoleSettings.scope ||
     JSON.stringify(current.redirect_uris) !== JSON.stringify(consoleSettings.redirect_uris)
   ) {
-    await clientStore.updateClient(CONSOLE_CLIENT_ID, { ...consoleSettings, updated_at: new Date().toISOString() });
+    await clientStore.updateClient(CONSOLE_CLIENT_ID, {
+      ...consoleSettings,
+      updated_at: new Date().toISOString(),
+    });
   }
 
   return generated;

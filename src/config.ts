@@ -35,7 +35,8 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
 };
 
 /** A scope's description: the built-in ones have theirs; the deployment's own API scopes a generic one. */
-export const scopeDescription = (scope: string): string => SCOPE_DESCRIPTIONS[scope] ?? 'An API scope of this deployment';
+export const scopeDescription = (scope: string): string =>
+  SCOPE_DESCRIPTIONS[scope] ?? 'An API scope of this deployment';
 
 export interface Config {
   readonly port: number;

@@ -193,7 +193,8 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
       const filter: Filter<Document> = { account_id: { $eq: text(accountId, 'account_id') } };
       const q = options.q === undefined ? '' : text(options.q, 'q').trim();
       if (q) filter.name_key = { $regex: escapeRegex(nameKey(q)) };
-      if (options.grantType !== undefined) filter.grant_types = { $eq: text(options.grantType, 'grant_type') };
+      if (options.grantType !== undefined)
+        filter.grant_types = { $eq: text(options.grantType, 'grant_type') };
       if (options.disabled !== undefined) filter.disabled = { $eq: options.disabled === true };
       return page<ClientRecord>(clients, filter, 'client_id', 'created_at', options);
     },

@@ -14,7 +14,10 @@ export function auditRoutes(audit: AuditService): Router {
     if (target !== undefined && (typeof target !== 'string' || target === '')) {
       throw invalidRequest('target must be given once');
     }
-    ctx.body = await audit.list(principalOf(ctx).accountId, { ...listOptions(ctx.query), ...(target ? { target } : {}) });
+    ctx.body = await audit.list(principalOf(ctx).accountId, {
+      ...listOptions(ctx.query),
+      ...(target ? { target } : {}),
+    });
   }
 
   router.get('/audit', requireScope('admin'), listAudit);

@@ -29,7 +29,10 @@ const ADMIN_API_SCOPES: ReadonlySet<string> = new Set([
  * A `member` holds none of the admin API's scopes whatever a client asked for, and only users of
  * account `default` hold `accounts:admin`, as only its clients may.
  */
-export function userScopes(user: Pick<UserRecord, 'role' | 'account_id'>, scopes: Iterable<string>): Set<string> {
+export function userScopes(
+  user: Pick<UserRecord, 'role' | 'account_id'>,
+  scopes: Iterable<string>,
+): Set<string> {
   return new Set(
     [...scopes].filter(
       (scope) =>

@@ -43,7 +43,10 @@ export function clientRoutes(clients: ClientService): Router {
   }
 
   async function listClients(ctx: Context) {
-    ctx.body = await clients.list(principalOf(ctx), { ...listOptions(ctx.query), ...clientFilters(ctx.query) });
+    ctx.body = await clients.list(principalOf(ctx), {
+      ...listOptions(ctx.query),
+      ...clientFilters(ctx.query),
+    });
   }
 
   async function getClient(ctx: Context) {

@@ -155,7 +155,10 @@ export function createClientService(deps: ClientServiceDeps) {
   async function validate(candidate: ClientRecord): Promise<void> {
     const ttl = candidate.access_token_ttl;
     if (ttl < 60 || ttl > config.maxAccessTokenTtl) {
-      throw metadataError(`access_token_ttl must be between 60 and ${config.maxAccessTokenTtl}`, 'access_token_ttl');
+      throw metadataError(
+        `access_token_ttl must be between 60 and ${config.maxAccessTokenTtl}`,
+        'access_token_ttl',
+      );
     }
     const known = new Set(config.scopes);
     for (const scope of candidate.scope.split(' ').filter(Boolean)) {

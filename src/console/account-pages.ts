@@ -28,7 +28,12 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
     });
   }
 
-  function accountForm(ctx: Context, values = { name: '', max_clients: '' }, error: FormError | null = null, status = 200) {
+  function accountForm(
+    ctx: Context,
+    values = { name: '', max_clients: '' },
+    error: FormError | null = null,
+    status = 200,
+  ) {
     renderConsole(ctx, 'account-form', { values, error }, status);
   }
 
@@ -43,7 +48,11 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
     const outcome = await attempt(() =>
       accounts.create(
         principal,
-        parseBody(createAccountSchema, definedOnly({ name: values.name, max_clients: wholeNumber(form, 'max_clients') }), 'invalid_request'),
+        parseBody(
+          createAccountSchema,
+          definedOnly({ name: values.name, max_clients: wholeNumber(form, 'max_clients') }),
+          'invalid_request',
+        ),
       ),
     );
     if ('error' in outcome) return accountForm(ctx, values, outcome.error, outcome.status);

@@ -9,7 +9,10 @@ export function auditPages(deps: Pick<ConsoleDeps, 'audit'>): Router {
 
   async function listAudit(ctx: Context) {
     const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
-    const page = await deps.audit.list(consoleOf(ctx).principal.accountId, { limit: 50, ...(cursor ? { cursor } : {}) });
+    const page = await deps.audit.list(consoleOf(ctx).principal.accountId, {
+      limit: 50,
+      ...(cursor ? { cursor } : {}),
+    });
     renderConsole(ctx, 'audit', {
       entries: page.data.map((e) => ({ ...e, time: shortTime(e.at) })),
       next: page.next_cursor ? `/admin/audit?cursor=${encodeURIComponent(page.next_cursor)}` : null,

@@ -1,11 +1,28 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { clientFilters } from '../clients/client-routes.js';
-import { AUTH_METHODS, createClientSchema, GRANT_TYPES, parseBody, patchClientSchema } from '../clients/client-schema.js';
+import {
+  AUTH_METHODS,
+  createClientSchema,
+  GRANT_TYPES,
+  parseBody,
+  patchClientSchema,
+} from '../clients/client-schema.js';
 import type { ClientView } from '../clients/client-service.js';
 import { definedOnly } from '../objects.js';
 import type { ConsoleDeps } from './console-routes.js';
-import { attempt, checked, formOf, isChecked, lines, seeOther, text, wholeNumber, type Form, type FormError } from './forms.js';
+import {
+  attempt,
+  checked,
+  formOf,
+  isChecked,
+  lines,
+  seeOther,
+  text,
+  wholeNumber,
+  type Form,
+  type FormError,
+} from './forms.js';
 import { oneTimePages } from './one-time-pages.js';
 import { consoleOf, renderConsole, shortTime } from './render.js';
 
@@ -142,11 +159,19 @@ export function clientPages(deps: ConsoleDeps): Router {
 
   /** Users that may be a client's service user. */
   const serviceUsers = async (ctx: Context) =>
-    (await deps.users.list(consoleOf(ctx).principal, { limit: 100 })).data.map((u) => ({ id: u.id, username: u.username }));
+    (await deps.users.list(consoleOf(ctx).principal, { limit: 100 })).data.map((u) => ({
+      id: u.id,
+      username: u.username,
+    }));
 
   async function formPage(
     ctx: Context,
-    page: { values: ClientFormValues; error: FormError | null; client: ClientView | null; preset: string | null },
+    page: {
+      values: ClientFormValues;
+      error: FormError | null;
+      client: ClientView | null;
+      preset: string | null;
+    },
     status = 200,
   ) {
     renderConsole(
@@ -157,7 +182,9 @@ export function clientPages(deps: ConsoleDeps): Router {
         presets: Object.entries(PRESETS).map(([key, p]) => ({ key, label: p.label })),
         grantTypes: GRANT_TYPES.map((value) => ({ value, label: GRANT_LABELS[value] })),
         methods: AUTH_METHODS.map((value) => ({ value, label: METHOD_LABELS[value] })),
-        scopes: deps.scopes.filter((s) => s.name !== 'accounts:admin' || consoleOf(ctx).principal.accountId === 'default'),
+        scopes: deps.scopes.filter(
+          (s) => s.name !== 'accounts:admin' || consoleOf(ctx).principal.accountId === 'default',
+        ),
         users: await serviceUsers(ctx),
       },
       status,
@@ -169,10 +196,15 @@ export function clientPages(deps: ConsoleDeps): Router {
     const filters = clientFilters({
       q: ctx.query.q || undefined,
       grant_type: ctx.query.grant_type || undefined,
-      disabled: ctx.query.status === 'disabled' ? 'true' : ctx.query.status === 'enabled' ? 'false' : undefined,
+      disabled:
+        ctx.query.status === 'disabled' ? 'true' : ctx.query.status === 'enabled' ? 'false' : undefined,
     });
     const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
-    const page = await clients.list(principal, { limit: CLIENTS_PER_PAGE, ...(cursor ? { cursor } : {}), ...filters });
+    const page = await clients.list(principal, {
+      limit: CLIENTS_PER_PAGE,
+      ...(cursor ? { cursor } : {}),
+      ...filters,
+    });
     const next = page.next_cursor
       ? `/admin/clients?${new URLSearchParams(
           definedOnly({
@@ -190,7 +222,11 @@ export function clientPages(deps: ConsoleDeps): Router {
         created: shortTime(c.created_at),
         lastUsed: shortTime(c.last_used_at),
       })),
-      filters: { q: filters.q ?? '', grant_type: filters.grantType ?? '', status: (ctx.query.status as string) ?? '' },
+      filters: {
+        q: filters.q ?? '',
+        grant_type: filters.grantType ?? '',
+        status: (ctx.query.status as string) ?? '',
+      },
       grantTypes: GRANT_TYPES.map((value) => ({ value, label: GRANT_LABELS[value] })),
       next,
       first: !cursor,
@@ -198,7 +234,8 @@ export function clientPages(deps: ConsoleDeps): Router {
   }
 
   async function newClientForm(ctx: Context) {
-    const preset = typeof ctx.query.preset === 'string' && PRESETS[ctx.query.preset] ? ctx.query.preset : 'machine';
+    const preset =
+      typeof ctx.query.preset === 'string' && PRESETS[ctx.query.preset] ? ctx.query.preset : 'machine';
     await formPage(ctx, {
       values: { ...EMPTY_FORM, ...PRESETS[preset]!.values },
       error: null,
@@ -222,7 +259,16 @@ export function clientPages(deps: ConsoleDeps): Router {
     });
     if ('error' in outcome) {
       const preset = text(form, 'preset');
-      return formPage(ctx, { values: valuesOf(form), error: outcome.error, client: null, preset: PRESETS[preset] ? preset : null }, outcome.status);
+      return formPage(
+        ctx,
+        {
+          values: valuesOf(form),
+          error: outcome.error,
+          client: null,
+          preset: PRESETS[preset] ? preset : null,
+        },
+        outcome.status,
+      );
     }
     const { client, secret, certificate } = outcome.ok;
     const key = await sessions.putOneTime(session, {
@@ -239,16 +285,22 @@ export function clientPages(deps: ConsoleDeps): Router {
   async function showClient(ctx: Context) {
     const { principal } = consoleOf(ctx);
     const client = await clients.get(principal, ctx.params.id!);
-    const events = await deps.audit.list(principal.accountId, { limit: 20, target: `client:${client.client_id}` });
+    const events = await deps.audit.list(principal.accountId, {
+      limit: 20,
+      target: `client:${client.client_id}`,
+    });
     const users = await serviceUsers(ctx);
     renderConsole(ctx, 'client', {
       client,
       grants: client.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
-      method: METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ?? client.token_endpoint_auth_method,
+      method:
+        METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ??
+        client.token_endpoint_auth_method,
       serviceUser: users.find((u) => u.id === client.service_user_id)?.username ?? client.service_user_id,
       usesSecret: ['client_secret_basic', 'client_secret_post'].includes(client.token_endpoint_auth_method),
       usesCertificates:
-        client.token_endpoint_auth_method === 'tls_client_auth' || client.tls_client_certificate_bound_access_tokens,
+        client.token_endpoint_auth_method === 'tls_client_auth' ||
+        client.tls_client_certificate_bound_access_tokens,
       certificates: client.certificates.map((c) => {
         const days = daysUntil(c.not_after);
         return {
@@ -279,7 +331,16 @@ export function clientPages(deps: ConsoleDeps): Router {
       clients.update(principal, client.client_id, parseBody(patchClientSchema, definedOnly(apiBody(form)))),
     );
     if ('error' in outcome) {
-      return formPage(ctx, { values: { ...valuesOf(form), token_endpoint_auth_method: client.token_endpoint_auth_method }, error: outcome.error, client, preset: null }, outcome.status);
+      return formPage(
+        ctx,
+        {
+          values: { ...valuesOf(form), token_endpoint_auth_method: client.token_endpoint_auth_method },
+          error: outcome.error,
+          client,
+          preset: null,
+        },
+        outcome.status,
+      );
     }
     seeOther(ctx, `${clientPath(client.client_id)}?done=saved`);
   }
@@ -341,7 +402,12 @@ export function clientPages(deps: ConsoleDeps): Router {
     const client = await clients.get(principal, ctx.params.id!);
     const typed = text(formOf(ctx), 'confirm');
     if (typed !== client.client_name) {
-      return renderConsole(ctx, 'confirm-delete', deletePage(client, typed, 'The name does not match. Type the client name exactly.'), 400);
+      return renderConsole(
+        ctx,
+        'confirm-delete',
+        deletePage(client, typed, 'The name does not match. Type the client name exactly.'),
+        400,
+      );
     }
     await clients.remove(principal, client.client_id);
     seeOther(ctx, '/admin/clients?deleted=1');
@@ -381,4 +447,3 @@ function deletePage(client: ClientView, typed: string, error: string | null) {
     error,
   };
 }
-

@@ -42,7 +42,9 @@ export function createConsoleOAuth(deps: { config: Config; now?: () => number })
   }
 
   /** A token request; its answer must carry an access token. */
-  async function tokenRequest(form: Record<string, string>): Promise<TokenResponse & { access_token: string }> {
+  async function tokenRequest(
+    form: Record<string, string>,
+  ): Promise<TokenResponse & { access_token: string }> {
     const response = await post(ROUTES.token, form);
     const body = (await response.json().catch(() => ({}))) as TokenResponse & { error?: string };
     if (!response.ok || !body.access_token) {
@@ -94,7 +96,11 @@ export function createConsoleOAuth(deps: { config: Config; now?: () => number })
       // The ID token came straight from this server over the back channel (OpenID Connect Core
       // 3.1.3.7 lets a direct channel stand in for its signature); its claims must match.
       const claims = decodeJwt(body.id_token);
-      if (claims.nonce !== pending.nonce || claims.aud !== CONSOLE_CLIENT_ID || claims.iss !== config.issuer) {
+      if (
+        claims.nonce !== pending.nonce ||
+        claims.aud !== CONSOLE_CLIENT_ID ||
+        claims.iss !== config.issuer
+      ) {
         throw new ConsoleSignInError('the ID token is not for this sign-in');
       }
       if (typeof claims.sub !== 'string') throw new ConsoleSignInError('the ID token names no user');

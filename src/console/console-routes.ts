@@ -73,7 +73,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
         if (name !== 'www-authenticate') ctx.set(name, value);
       }
       const description =
-        error.code === 'insufficient_scope' ? 'Your account may not use this page.' : error.toBody().error_description;
+        error.code === 'insufficient_scope'
+          ? 'Your account may not use this page.'
+          : error.toBody().error_description;
       renderErrorPage(ctx, error.status, error.code, description);
     }
   }
@@ -89,7 +91,11 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       const session = ctx.state.consoleSession as ConsoleSession | null;
       const form = (ctx.request.body ?? {}) as Record<string, unknown>;
       if (!session || !sessions.csrfMatches(session, form.csrf)) {
-        throw new AppError(403, 'invalid_request', 'The form has expired or did not come from this console. Go back, reload and try again.');
+        throw new AppError(
+          403,
+          'invalid_request',
+          'The form has expired or did not come from this console. Go back, reload and try again.',
+        );
       }
     }
     await next();
@@ -164,7 +170,11 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const { state, code, error } = ctx.query;
     const pending = session?.pending.find((p) => p.state === state);
     if (!session || !pending) {
-      throw new AppError(400, 'invalid_request', 'This sign-in was not started in this browser, or it has expired. Open the console again.');
+      throw new AppError(
+        400,
+        'invalid_request',
+        'This sign-in was not started in this browser, or it has expired. Open the console again.',
+      );
     }
     if (typeof error === 'string') {
       throw new AppError(403, 'access_denied', 'Sign-in was cancelled. Open the console again to sign in.');
@@ -176,7 +186,11 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     } catch (caught) {
       if (!(caught instanceof ConsoleSignInError)) throw caught;
       logger.warn({ req_id: ctx.state.reqId, reason: caught.message }, 'console sign-in failed');
-      throw new AppError(400, 'invalid_request', 'The sign-in could not be completed. Open the console again.');
+      throw new AppError(
+        400,
+        'invalid_request',
+        'The sign-in could not be completed. Open the console again.',
+      );
     }
     const fresh = await sessions.signedIn(session, tokens);
     setCookie(ctx, fresh.id);
@@ -222,4 +236,3 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.all('/{*rest}', unknownPage);
   return router;
 }
-

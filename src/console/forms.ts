@@ -48,7 +48,9 @@ export interface FormError {
  * Runs `action`; when the API refuses the input (a 4xx of its own), returns the error for the
  * form instead of throwing, so the page can show it next to its field with the input kept.
  */
-export async function attempt<T>(action: () => Promise<T>): Promise<{ ok: T } | { error: FormError; status: number }> {
+export async function attempt<T>(
+  action: () => Promise<T>,
+): Promise<{ ok: T } | { error: FormError; status: number }> {
   try {
     return { ok: await action() };
   } catch (caught) {

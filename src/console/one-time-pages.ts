@@ -40,7 +40,12 @@ export function oneTimePages(deps: Pick<ConsoleDeps, 'sessions'>): Router {
       const pem = entry?.taken[part];
       ctx.set('cache-control', 'no-store');
       if (!entry || !pem) {
-        return renderConsole(ctx, 'once', { heading: 'Already shown', nothingLeft: true, back: entry?.back ?? '/admin/clients' }, 410);
+        return renderConsole(
+          ctx,
+          'once',
+          { heading: 'Already shown', nothingLeft: true, back: entry?.back ?? '/admin/clients' },
+          410,
+        );
       }
       ctx.type = 'application/x-pem-file';
       ctx.attachment(`${entry.clientId}.${suffix}.pem`);

@@ -25,7 +25,12 @@ export function userPages(deps: ConsoleDeps): Router {
     });
   }
 
-  function newUserForm(ctx: Context, values = { username: '', email: '', role: 'member' }, error: FormError | null = null, status = 200) {
+  function newUserForm(
+    ctx: Context,
+    values = { username: '', email: '', role: 'member' },
+    error: FormError | null = null,
+    status = 200,
+  ) {
     renderConsole(ctx, 'user-form', { values, error }, status);
   }
 
@@ -52,7 +57,10 @@ export function userPages(deps: ConsoleDeps): Router {
   }
 
   async function userPage(ctx: Context, user: UserView, error: FormError | null = null, status = 200) {
-    const events = await deps.audit.list(consoleOf(ctx).principal.accountId, { limit: 20, target: `user:${user.id}` });
+    const events = await deps.audit.list(consoleOf(ctx).principal.accountId, {
+      limit: 20,
+      target: `user:${user.id}`,
+    });
     renderConsole(
       ctx,
       'user',
@@ -124,7 +132,12 @@ export function userPages(deps: ConsoleDeps): Router {
     const user = await users.get(principal, ctx.params.id!);
     const typed = text(formOf(ctx), 'confirm');
     if (typed !== user.username) {
-      return renderConsole(ctx, 'confirm-delete', deletePage(user, typed, 'The name does not match. Type the username exactly.'), 400);
+      return renderConsole(
+        ctx,
+        'confirm-delete',
+        deletePage(user, typed, 'The name does not match. Type the username exactly.'),
+        400,
+      );
     }
     await users.remove(principal, user.id);
     seeOther(ctx, '/admin/users?deleted=1');

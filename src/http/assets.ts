@@ -17,7 +17,9 @@ const FILES: Record<string, { file: string; type: string }> = {
 
 /** `/assets/<name>`: the pages' stylesheets and script, from this server only (contract section 7). */
 export function assetRoutes(): Router {
-  const loaded = new Map(Object.entries(FILES).map(([name, f]) => [name, { ...f, body: readFileSync(f.file) }]));
+  const loaded = new Map(
+    Object.entries(FILES).map(([name, f]) => [name, { ...f, body: readFileSync(f.file) }]),
+  );
   const router = new Router({ prefix: '/assets' });
   router.get('/:name', function serveAsset(ctx: Context) {
     const asset = loaded.get(ctx.params.name!);

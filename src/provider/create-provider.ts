@@ -1,5 +1,10 @@
 import type { Middleware } from 'koa';
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
@@ -97,14 +102,16 @@ export function currentClientsOnly(adapter: ModelAdapter, clientCache: ClientCac
  */
 function interactionPolicyWithActiveUsers() {
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
-    new interactionPolicy.Check('inactive_user', 'the signed-in user is no longer active', (ctx) =>
-      ctx.oidc.session?.accountId && !ctx.oidc.account
-        ? interactionPolicy.Check.REQUEST_PROMPT
-        : interactionPolicy.Check.NO_NEED_TO_PROMPT,
-    ),
-    0,
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check('inactive_user', 'the signed-in user is no longer active', (ctx) =>
+        ctx.oidc.session?.accountId && !ctx.oidc.account
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      ),
+      0,
+    );
   return policy;
 }
 

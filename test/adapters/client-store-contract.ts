@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { InvalidCursorError, StoreConflictError } from '../../src/errors.js';
-import type { ClientListOptions, ClientRecord, ClientStore, UserRecord } from '../../src/stores/client-store.js';
+import type {
+  ClientListOptions,
+  ClientRecord,
+  ClientStore,
+  UserRecord,
+} from '../../src/stores/client-store.js';
 
 export interface StoreHarness<T> {
   store: T;
@@ -167,7 +172,11 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.deepEqual(await names({ disabled: false }), ['web three', 'machine one', 'web one']);
       assert.deepEqual(await names({ grantType: 'client_credentials', disabled: false }), ['machine one']);
       assert.deepEqual(await names({ q: 'WEB', disabled: false }), ['web three', 'web one']);
-      const first = await store.listClients(acct, { limit: 1, grantType: 'authorization_code', disabled: false });
+      const first = await store.listClients(acct, {
+        limit: 1,
+        grantType: 'authorization_code',
+        disabled: false,
+      });
       assert.deepEqual(
         first.data.map((c) => c.client_name),
         ['web three'],
@@ -386,7 +395,11 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
         first.data.map((e) => e.target),
         ['client:one'],
       );
-      const rest = await store.listAudit(acct, { limit: 5, target: 'client:one', cursor: first.next_cursor! });
+      const rest = await store.listAudit(acct, {
+        limit: 5,
+        target: 'client:one',
+        cursor: first.next_cursor!,
+      });
       assert.deepEqual(
         rest.data.map((e) => e.target),
         ['client:one'],

@@ -201,6 +201,54 @@ describe('admin API: client lifecycle', () => {
     assert.equal((await api(tessera, token, 'GET', '/clients?limit=0')).status, 400);
   });
 
+  it('filters the list by grant type and status, and the audit log by target', async () => {
+    const web = await api(tessera, token, 'POST', '/clients', {
+      client_name: 'filter-web',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example.com/cb'],
+    });
+    const off = await api(tessera, token, 'POST', '/clients', { client_name: 'filter-off' });
+    const offId = (off.body.client as { client_id: string }).client_id;
+    await api(tessera, token, 'PATCH', `/clients/${offId}`, { disabled: true });
+    const names = async (query: string) =>
+      (
+        (await api(tessera, token, 'GET', `/clients?q=filter-&${query}`)).body.data as {
+          client_name: string;
+        }[]
+      ).map((c) => c.client_name);
+    assert.deepEqual(await names('grant_type=authorization_code'), ['filter-web']);
+    assert.deepEqual(await names('grant_type=client_credentials'), ['filter-off']);
+    assert.deepEqual(await names('disabled=true'), ['filter-off']);
+    assert.deepEqual(await names('disabled=false'), ['filter-web']);
+    assert.deepEqual(await names('grant_type=client_credentials&disabled=false'), []);
+    for (const [query, description] of [
+      [
+        'grant_type=implicit',
+        'grant_type must be one of authorization_code, refresh_token, client_credentials',
+      ],
+      ['disabled=yes', 'disabled must be true or false'],
+    ]) {
+      assert.deepEqual((await api(tessera, token, 'GET', `/clients?${query}`)).body, {
+        error: 'invalid_request',
+        error_description: description,
+      });
+    }
+
+    const audit = await api(tessera, token, 'GET', `/audit?target=${encodeURIComponent(`client:${offId}`)}`);
+    assert.deepEqual(
+      (audit.body.data as { action: string; target: string }[]).map((e) => [e.action, e.target]),
+      [
+        ['client.disable', `client:${offId}`],
+        ['client.create', `client:${offId}`],
+      ],
+    );
+    assert.equal(web.status, 201);
+    assert.deepEqual((await api(tessera, token, 'GET', '/audit?target=')).body, {
+      error: 'invalid_request',
+      error_description: 'target must be given once',
+    });
+  });
+
   it('registers a public authorization-code client without a secret', async () => {
     const res = await api(tessera, token, 'POST', '/clients', {
       client_name: 'spa',

@@ -4,7 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { api, tokenFor } from '../support/admin.js';
 import { codeThroughForms } from '../support/browser.js';
-import { clickAndLoad, clipboardText, createClientInConsole, launchChromium, newContext, signIn } from '../support/chromium.js';
+import {
+  clickAndLoad,
+  clipboardText,
+  createClientInConsole,
+  launchChromium,
+  newContext,
+  signIn,
+} from '../support/chromium.js';
 import { ADMIN, basic, clientCredentials, introspect, postForm } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 import { mtlsToken } from '../support/tls.js';
@@ -23,7 +30,11 @@ describe('console clients', () => {
     tessera = await startTessera({ mtls: true });
     browser = await launchChromium();
     root = await tokenFor(tessera.url);
-    const user = await api(tessera, root, 'POST', '/users', { username: 'ursula', password: 'user-password-1234', role: 'member' });
+    const user = await api(tessera, root, 'POST', '/users', {
+      username: 'ursula',
+      password: 'user-password-1234',
+      role: 'member',
+    });
     assert.equal(user.status, 201);
     context = await newContext(browser, tessera.url);
     page = await context.newPage();
@@ -52,20 +63,35 @@ describe('console clients', () => {
   }
 
   it('"Machine to machine" creates a client-credentials client whose secret works at /oauth/token', async () => {
-    const created = await createClientInConsole(page, 'Machine to machine', { Name: 'billing-worker' }, { scopes: ['api:read'] });
+    const created = await createClientInConsole(
+      page,
+      'Machine to machine',
+      { Name: 'billing-worker' },
+      { scopes: ['api:read'] },
+    );
     assert.match(created.secret!, /^[A-Za-z0-9_-]{43,}$/);
-    const token = await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! });
+    const token = await clientCredentials(tessera.url, {
+      clientId: created.clientId,
+      secret: created.secret!,
+    });
     assert.equal(token.status, 200);
     assert.equal(token.body.scope, 'api:read');
     const view = await api(tessera, root, 'GET', `/clients/${created.clientId}`);
     assert.deepEqual(
-      { grant_types: view.body.grant_types, method: view.body.token_endpoint_auth_method, scope: view.body.scope },
+      {
+        grant_types: view.body.grant_types,
+        method: view.body.token_endpoint_auth_method,
+        scope: view.body.scope,
+      },
       { grant_types: ['client_credentials'], method: 'client_secret_basic', scope: 'api:read' },
     );
   });
 
   it('"Web application" creates a confidential client that completes authorization code + PKCE', async () => {
-    const created = await createClientInConsole(page, 'Web application', { Name: 'web-portal', 'Redirect URIs': REDIRECT });
+    const created = await createClientInConsole(page, 'Web application', {
+      Name: 'web-portal',
+      'Redirect URIs': REDIRECT,
+    });
     assert.ok(created.secret);
     const token = await authorizationCode(created.clientId, created.secret);
     assert.equal(token.status, 200, JSON.stringify(token.body));
@@ -73,7 +99,10 @@ describe('console clients', () => {
   });
 
   it('"Single-page or native app" creates a public client (no secret) that completes PKCE', async () => {
-    const created = await createClientInConsole(page, 'Single-page or native app', { Name: 'spa', 'Redirect URIs': REDIRECT });
+    const created = await createClientInConsole(page, 'Single-page or native app', {
+      Name: 'spa',
+      'Redirect URIs': REDIRECT,
+    });
     assert.equal(created.secret, null);
     const token = await authorizationCode(created.clientId, null);
     assert.equal(token.status, 200, JSON.stringify(token.body));
@@ -82,10 +111,18 @@ describe('console clients', () => {
   });
 
   it('"Mutual TLS machine" issues a certificate whose downloads authenticate on the mTLS port', async () => {
-    const created = await createClientInConsole(page, 'Mutual TLS machine', { Name: 'mtls-worker' }, { scopes: ['api:write'] });
+    const created = await createClientInConsole(
+      page,
+      'Mutual TLS machine',
+      { Name: 'mtls-worker' },
+      { scopes: ['api:write'] },
+    );
     assert.equal(created.secret, null);
     const download = async (name: string) => {
-      const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name }).click(),
+      ]);
       return readFile((await file.path())!, 'utf8');
     };
     const cert = await download('Download certificate');
@@ -95,7 +132,10 @@ describe('console clients', () => {
     const token = await mtlsToken(tessera, created.clientId, { cert, key });
     assert.equal(token.status, 200, JSON.stringify(token.body));
     const active = await introspect(tessera.url, ADMIN, String(token.body.access_token));
-    assert.ok((active.body.cnf as Record<string, string>)['x5t#S256'], 'the token is bound to the certificate');
+    assert.ok(
+      (active.body.cnf as Record<string, string>)['x5t#S256'],
+      'the token is bound to the certificate',
+    );
 
     // Each download works once.
     const again = await context.request.get(new URL(page.url()).pathname + '/certificate.pem');
@@ -106,10 +146,18 @@ describe('console clients', () => {
     const created = await createClientInConsole(
       page,
       'Custom',
-      { Name: 'custom-post', 'Authentication method': 'client_secret_post', 'Access token lifetime (seconds)': '600' },
+      {
+        Name: 'custom-post',
+        'Authentication method': 'client_secret_post',
+        'Access token lifetime (seconds)': '600',
+      },
       { grantTypes: ['Client credentials'], scopes: ['api:read', 'api:write'] },
     );
-    const token = await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret!, method: 'post' });
+    const token = await clientCredentials(tessera.url, {
+      clientId: created.clientId,
+      secret: created.secret!,
+      method: 'post',
+    });
     assert.equal(token.status, 200);
     assert.equal(token.body.expires_in, 600);
   });
@@ -127,21 +175,37 @@ describe('console clients', () => {
     await page.goto(`/admin/clients/${created.clientId}`);
     await clickAndLoad(page, page.getByRole('button', { name: 'Rotate secret' }));
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Secret rotated');
-    assert.equal((await page.request.get(page.url(), { maxRedirects: 0 })).headers()['cache-control'], 'no-store');
+    assert.equal(
+      (await page.request.get(page.url(), { maxRedirects: 0 })).headers()['cache-control'],
+      'no-store',
+    );
     const secret = await page.getByLabel('Client secret').inputValue();
-    await page.locator('.copyable').filter({ has: page.getByLabel('Client secret') }).getByRole('button', { name: 'Copy' }).click();
+    await page
+      .locator('.copyable')
+      .filter({ has: page.getByLabel('Client secret') })
+      .getByRole('button', { name: 'Copy' })
+      .click();
     assert.equal(await clipboardText(page), secret);
   });
 
   it('rotation makes the old secret fail at the token endpoint', async () => {
     const created = await createClientInConsole(page, 'Machine to machine', { Name: 'rotate-me' });
-    assert.equal((await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status, 200);
+    assert.equal(
+      (await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status,
+      200,
+    );
     await page.goto(`/admin/clients/${created.clientId}`);
     await clickAndLoad(page, page.getByRole('button', { name: 'Rotate secret' }));
     const fresh = await page.getByLabel('Client secret').inputValue();
     assert.notEqual(fresh, created.secret);
-    assert.equal((await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status, 401);
-    assert.equal((await clientCredentials(tessera.url, { clientId: created.clientId, secret: fresh })).status, 200);
+    assert.equal(
+      (await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! })).status,
+      401,
+    );
+    assert.equal(
+      (await clientCredentials(tessera.url, { clientId: created.clientId, secret: fresh })).status,
+      200,
+    );
   });
 
   it('disables and enables a client', async () => {
@@ -149,7 +213,7 @@ describe('console clients', () => {
     const creds = { clientId: created.clientId, secret: created.secret! };
     await page.goto(`/admin/clients/${created.clientId}`);
     await clickAndLoad(page, page.getByRole('button', { name: 'Disable' }));
-    assert.match(await page.getByRole('status').textContent() ?? '', /disabled/);
+    assert.match((await page.getByRole('status').textContent()) ?? '', /disabled/);
     assert.equal((await clientCredentials(tessera.url, creds)).status, 401);
     await clickAndLoad(page, page.getByRole('button', { name: 'Enable' }));
     assert.equal((await clientCredentials(tessera.url, creds)).status, 200);
@@ -159,19 +223,24 @@ describe('console clients', () => {
 
   it('deletes a client once its name is typed, and its token stops working', async () => {
     const created = await createClientInConsole(page, 'Machine to machine', { Name: 'delete-me' });
-    const token = await clientCredentials(tessera.url, { clientId: created.clientId, secret: created.secret! });
+    const token = await clientCredentials(tessera.url, {
+      clientId: created.clientId,
+      secret: created.secret!,
+    });
     await page.goto(`/admin/clients/${created.clientId}`);
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Type the client name to confirm').fill('delete-m');
     await clickAndLoad(page, dialog.getByRole('button', { name: 'Delete client' }));
-    assert.match(await page.getByRole('alert').textContent() ?? '', /does not match/);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /does not match/);
     assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 200);
     await page.getByLabel('Type the client name to confirm').fill('delete-me');
     await clickAndLoad(page, page.getByRole('button', { name: 'Delete client' }));
     assert.equal(new URL(page.url()).pathname, '/admin/clients');
     assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 404);
-    assert.deepEqual((await introspect(tessera.url, ADMIN, String(token.body.access_token))).body, { active: false });
+    assert.deepEqual((await introspect(tessera.url, ADMIN, String(token.body.access_token))).body, {
+      active: false,
+    });
   });
 
   it('keeps what was typed and shows the refusal next to its field', async () => {
@@ -183,13 +252,19 @@ describe('console clients', () => {
     assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'typed-name');
     assert.equal(await page.getByLabel('Description').inputValue(), 'kept description');
     assert.equal(await page.getByLabel('Redirect URIs').inputValue(), 'http://app.example.com/callback');
-    assert.equal(await page.locator('#redirect_uris-error').textContent(), '"http://app.example.com/callback" must use https (plain http only for loopback hosts)');
+    assert.equal(
+      await page.locator('#redirect_uris-error').textContent(),
+      '"http://app.example.com/callback" must use https (plain http only for loopback hosts)',
+    );
     assert.equal(await page.getByLabel('Redirect URIs').getAttribute('aria-invalid'), 'true');
 
     await page.getByLabel('Redirect URIs').fill(REDIRECT);
     await page.getByLabel('Access token lifetime (seconds)').fill('5');
     await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
-    assert.equal(await page.locator('#access_token_ttl-error').textContent(), 'access_token_ttl must be between 60 and 86400');
+    assert.equal(
+      await page.locator('#access_token_ttl-error').textContent(),
+      'access_token_ttl must be between 60 and 86400',
+    );
     assert.equal(await page.getByLabel('Access token lifetime (seconds)').inputValue(), '5');
     assert.ok(await page.getByRole('group', { name: 'Grant types' }).getByLabel('Refresh token').isChecked());
 
@@ -197,7 +272,10 @@ describe('console clients', () => {
     await page.getByLabel('Access token lifetime (seconds)').fill('');
     await page.getByLabel('Name', { exact: true }).fill('billing-worker');
     await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
-    assert.equal(await page.locator('#client_name-error').textContent(), 'a client with this client_name exists in the account');
+    assert.equal(
+      await page.locator('#client_name-error').textContent(),
+      'a client with this client_name exists in the account',
+    );
     const names = ((await api(tessera, root, 'GET', '/clients?q=typed-name')).body.data as unknown[]).length;
     assert.equal(names, 0, 'nothing was created');
   });
@@ -217,8 +295,13 @@ describe('console clients', () => {
     const actions = await events.locator('tbody tr td:nth-child(3)').allTextContents();
     assert.deepEqual(actions, ['client.update', 'client.create']);
     const admin = await api(tessera, root, 'GET', '/users?limit=100');
-    const adminId = (admin.body.data as { id: string; username: string }[]).find((u) => u.username === 'admin')!.id;
-    assert.deepEqual(await events.locator('tbody tr td:nth-child(2)').allTextContents(), [`user:${adminId}`, `user:${adminId}`]);
+    const adminId = (admin.body.data as { id: string; username: string }[]).find(
+      (u) => u.username === 'admin',
+    )!.id;
+    assert.deepEqual(await events.locator('tbody tr td:nth-child(2)').allTextContents(), [
+      `user:${adminId}`,
+      `user:${adminId}`,
+    ]);
   });
 
   it('searches, filters and pages over 30 clients, with a copy button for each client id', async () => {

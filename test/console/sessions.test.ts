@@ -53,7 +53,9 @@ describe('console sessions', () => {
     const stored = (await sessions().find(id)) as unknown as StoredSession;
     assert.ok(stored.tokens.accessToken);
     // The cookie alone, from a client that never saw the sign-in, reaches the console.
-    const response = await fetch(`${tessera.url}/admin/clients`, { headers: { cookie: `tessera_console=${id}` } });
+    const response = await fetch(`${tessera.url}/admin/clients`, {
+      headers: { cookie: `tessera_console=${id}` },
+    });
     assert.equal(response.status, 200);
     await context.close();
   });
@@ -73,17 +75,27 @@ describe('console sessions', () => {
     const { context, page, id } = await signedInPage();
     await expire(id, { refreshToken: 'spent-or-revoked' });
     await page.goto('/admin/users');
-    assert.equal(new URL(page.url()).pathname.startsWith('/interaction/'), false, 'the sign-in session still stands');
+    assert.equal(
+      new URL(page.url()).pathname.startsWith('/interaction/'),
+      false,
+      'the sign-in session still stands',
+    );
     // The browser's sign-in session is still valid, so the new sign-in completes at once and
     // returns to the page asked for, with new tokens.
     assert.equal(new URL(page.url()).pathname, '/admin/users');
-    const renewed = (await sessions().find((await context.cookies()).find((c) => c.name === 'tessera_console')!.value)) as unknown as StoredSession;
+    const renewed = (await sessions().find(
+      (await context.cookies()).find((c) => c.name === 'tessera_console')!.value,
+    )) as unknown as StoredSession;
     assert.notEqual(renewed.tokens.refreshToken, 'spent-or-revoked');
     await context.close();
   });
 
   it('ends the console session when the user is disabled', async () => {
-    const user = await api(tessera, root, 'POST', '/users', { username: 'dana', password: 'dana-password-1234', role: 'admin' });
+    const user = await api(tessera, root, 'POST', '/users', {
+      username: 'dana',
+      password: 'dana-password-1234',
+      role: 'admin',
+    });
     const context = await newContext(browser, tessera.url);
     const page = await context.newPage();
     await signIn(page, 'dana', 'dana-password-1234');
@@ -102,7 +114,9 @@ describe('console sessions', () => {
     await clickAndLoad(page, page.getByRole('button', { name: 'Sign out' }));
     assert.equal(await sessions().find(id), undefined);
     // The console is a public client; the admin client introspects the token as an account peer.
-    assert.deepEqual((await introspect(tessera.url, ADMIN, stored.tokens.accessToken)).body, { active: false });
+    assert.deepEqual((await introspect(tessera.url, ADMIN, stored.tokens.accessToken)).body, {
+      active: false,
+    });
     const refresh = await postForm(`${tessera.url}/oauth/token`, {
       grant_type: 'refresh_token',
       refresh_token: stored.tokens.refreshToken,
@@ -114,7 +128,11 @@ describe('console sessions', () => {
   });
 
   it("keeps a member's token out of the admin API even though the console client asks for admin", async () => {
-    await api(tessera, root, 'POST', '/users', { username: 'max', password: 'max-password-12345', role: 'member' });
+    await api(tessera, root, 'POST', '/users', {
+      username: 'max',
+      password: 'max-password-12345',
+      role: 'member',
+    });
     const redirectUri = `${tessera.url}/admin/callback`;
     const code = async (username: string, password: string) => {
       const { code, verifier } = await codeThroughForms(tessera.url, {

@@ -103,7 +103,10 @@ describe('console sign-in', () => {
 
     await clickAndLoad(page, page.getByRole('button', { name: 'Sign out' }));
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Signed out');
-    assert.equal((await context.cookies()).find((c) => c.name === 'tessera_console'), undefined);
+    assert.equal(
+      (await context.cookies()).find((c) => c.name === 'tessera_console'),
+      undefined,
+    );
 
     // The old cookie is worth nothing now.
     const replay = await fetch(`${tessera.url}/admin/clients`, {
@@ -123,11 +126,17 @@ describe('console sign-in', () => {
     const context = await newContext(browser, tessera.url);
     const page = await context.newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
-    const count = async () => ((await api(tessera, root, 'GET', '/clients?limit=100')).body.data as unknown[]).length;
+    const count = async () =>
+      ((await api(tessera, root, 'GET', '/clients?limit=100')).body.data as unknown[]).length;
     const before = await count();
     for (const csrf of [undefined, 'forged-token', '']) {
       const response = await context.request.post(`${tessera.url}/admin/clients`, {
-        form: { ...(csrf === undefined ? {} : { csrf }), client_name: 'forged', grant_types: 'client_credentials', token_endpoint_auth_method: 'client_secret_basic' },
+        form: {
+          ...(csrf === undefined ? {} : { csrf }),
+          client_name: 'forged',
+          grant_types: 'client_credentials',
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
         maxRedirects: 0,
       });
       assert.equal(response.status(), 403);
@@ -150,7 +159,13 @@ describe('console sign-in', () => {
       if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
     });
     await signIn(page, 'admin', ADMIN_PASSWORD);
-    for (const path of ['/admin/clients', '/admin/clients/new', '/admin/users', '/admin/audit', '/admin/accounts']) {
+    for (const path of [
+      '/admin/clients',
+      '/admin/clients/new',
+      '/admin/users',
+      '/admin/audit',
+      '/admin/accounts',
+    ]) {
       const response = (await page.goto(path))!;
       assert.equal(response.status(), 200, path);
       const headers = response.headers();
@@ -162,12 +177,19 @@ describe('console sign-in', () => {
       assert.equal(headers['referrer-policy'], 'no-referrer', path);
       assert.equal(await page.locator('script:not([src])').count(), 0, path);
       assert.deepEqual(
-        await page.locator('script[src]').evaluateAll((s) => s.map((e) => (e as unknown as { src: string }).src)),
+        await page
+          .locator('script[src]')
+          .evaluateAll((s) => s.map((e) => (e as unknown as { src: string }).src)),
         [`${tessera.url}/assets/console.js`],
         path,
       );
-      const styles = await page.locator('link[rel=stylesheet]').evaluateAll((l) => l.map((e) => new URL((e as unknown as { href: string }).href).origin));
-      assert.ok(styles.every((origin) => origin === tessera.url), path);
+      const styles = await page
+        .locator('link[rel=stylesheet]')
+        .evaluateAll((l) => l.map((e) => new URL((e as unknown as { href: string }).href).origin));
+      assert.ok(
+        styles.every((origin) => origin === tessera.url),
+        path,
+      );
     }
     assert.deepEqual(violations, []);
     await context.close();

@@ -30,9 +30,14 @@ describe('console users, audit log and accounts', () => {
   });
 
   const userByName = async (username: string) =>
-    ((await api(tessera, root, 'GET', '/users?limit=100')).body.data as { id: string; username: string; role: string; disabled: boolean }[]).find(
-      (u) => u.username === username,
-    );
+    (
+      (await api(tessera, root, 'GET', '/users?limit=100')).body.data as {
+        id: string;
+        username: string;
+        role: string;
+        disabled: boolean;
+      }[]
+    ).find((u) => u.username === username);
 
   /** Whether `username` can sign in with `password`, in a browser of its own. */
   async function canSignIn(username: string, password: string): Promise<boolean> {
@@ -52,7 +57,10 @@ describe('console users, audit log and accounts', () => {
     await page.getByLabel('Email').fill('bob@example.com');
     await page.getByLabel('Role').selectOption('admin');
     await clickAndLoad(page, page.getByRole('button', { name: 'Create user' }));
-    assert.equal(await page.locator('#username-error').textContent(), 'username: may contain letters, digits and . _ @ + - only');
+    assert.equal(
+      await page.locator('#username-error').textContent(),
+      'username: may contain letters, digits and . _ @ + - only',
+    );
     assert.equal(await page.getByLabel('Username').inputValue(), 'bob smith');
     assert.equal(await page.getByLabel('Email').inputValue(), 'bob@example.com');
     assert.equal(await page.getByLabel('Role').inputValue(), 'admin');
@@ -77,7 +85,10 @@ describe('console users, audit log and accounts', () => {
 
     await page.getByLabel('New password').fill('short');
     await clickAndLoad(page, page.getByRole('button', { name: 'Reset password' }));
-    assert.equal(await page.locator('#password-error').textContent(), 'password: must be at least 12 characters');
+    assert.equal(
+      await page.locator('#password-error').textContent(),
+      'password: must be at least 12 characters',
+    );
     await page.getByLabel('New password').fill('a brand new password');
     await clickAndLoad(page, page.getByRole('button', { name: 'Reset password' }));
     assert.match((await page.getByRole('status').textContent())!, /Password reset/);
@@ -150,19 +161,30 @@ describe('console users, audit log and accounts', () => {
     assert.equal(created.status, 201);
     const account = created.body.account as { id: string };
     const adminClient = created.body.admin_client as { client_id: string; client_secret: string };
-    const tenantToken = await tokenFor(tessera.url, { clientId: adminClient.client_id, secret: adminClient.client_secret });
-    const user = await api(tessera, tenantToken, 'POST', '/users', { username: 'admin', password: 'globex-admin-password', role: 'admin' });
+    const tenantToken = await tokenFor(tessera.url, {
+      clientId: adminClient.client_id,
+      secret: adminClient.client_secret,
+    });
+    const user = await api(tessera, tenantToken, 'POST', '/users', {
+      username: 'admin',
+      password: 'globex-admin-password',
+      role: 'admin',
+    });
     assert.equal(user.status, 201);
 
     const other = await newContext(browser, tessera.url);
     const tenantPage = await other.newPage();
     await signIn(tenantPage, 'admin', 'globex-admin-password', `/admin?account=${account.id}`);
     assert.equal(await tenantPage.locator('.account-name').textContent(), 'Globex');
-    assert.deepEqual(await tenantPage.locator('tbody tr td:first-child').allTextContents(), ['Tessera admin']);
+    assert.deepEqual(await tenantPage.locator('tbody tr td:first-child').allTextContents(), [
+      'Tessera admin',
+    ]);
     assert.equal(await tenantPage.getByRole('link', { name: 'Accounts' }).count(), 0);
     assert.equal((await tenantPage.goto('/admin/accounts'))!.status(), 403);
     // The default account's clients do not exist for it.
-    const defaults = (await api(tessera, root, 'GET', '/clients?q=Tessera%20console')).body.data as { client_id: string }[];
+    const defaults = (await api(tessera, root, 'GET', '/clients?q=Tessera%20console')).body.data as {
+      client_id: string;
+    }[];
     assert.equal((await tenantPage.goto(`/admin/clients/${defaults[0]!.client_id}`))!.status(), 404);
     await other.close();
   });

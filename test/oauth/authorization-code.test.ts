@@ -166,7 +166,9 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const first = await browser.submit(consent, '/confirm');
     assert.ok(first.location?.startsWith(REDIRECT));
 
-    const disabled = await api(tessera, root, 'PATCH', `/users/${String(created.body.id)}`, { disabled: true });
+    const disabled = await api(tessera, root, 'PATCH', `/users/${String(created.body.id)}`, {
+      disabled: true,
+    });
     assert.equal(disabled.status, 200);
     const again = await browser.follow(authorizeUrl(pkce().challenge));
     assert.equal(again.status, 200);

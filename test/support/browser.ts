@@ -118,6 +118,8 @@ export async function codeThroughForms(
     password: request.password,
   });
   // A first-party client is not asked for consent: signing in already returns the code.
-  const back = consent.location?.startsWith(request.redirectUri) ? consent : await browser.submit(consent, '/confirm');
+  const back = consent.location?.startsWith(request.redirectUri)
+    ? consent
+    : await browser.submit(consent, '/confirm');
   return { code: new URL(back.location!).searchParams.get('code')!, verifier };
 }

@@ -33,7 +33,11 @@ export async function launchChromium(): Promise<Browser & { dispose(): Promise<v
 }
 
 /** A new browser context (its own cookies) that may use the clipboard and downloads. */
-export async function newContext(browser: Browser, baseURL: string, options: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  baseURL: string,
+  options: { javaScriptEnabled?: boolean } = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext({
     baseURL,
     acceptDownloads: true,
@@ -74,10 +78,14 @@ export interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   // Evaluated through the browser's debugging protocol, which the page's CSP does not govern.
   await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations;
-  })) as AxeViolation[];
+  const { violations, passes } = (await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[]; passes: unknown[] }> } }
+    ).axe;
+    const results = await axe.run();
+    return { violations: results.violations, passes: results.passes.length };
+  })) as { violations: AxeViolation[]; passes: number };
+  if (passes === 0) throw new Error('axe-core checked nothing on this page');
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
@@ -119,7 +127,8 @@ export async function createClientInConsole(
   }
   await clickAndLoad(page, page.getByRole('button', { name: 'Create client' }));
   const heading = await page.getByRole('heading', { level: 1 }).textContent();
-  if (heading !== 'Client created') throw new Error(`creating failed: ${await page.locator('main').innerText()}`);
+  if (heading !== 'Client created')
+    throw new Error(`creating failed: ${await page.locator('main').innerText()}`);
   const secretField = page.getByLabel('Client secret');
   return {
     clientId: await page.getByLabel('Client ID').inputValue(),
@@ -129,4 +138,8 @@ export async function createClientInConsole(
 
 /** What the page's clipboard holds. */
 export const clipboardText = (page: Page): Promise<string> =>
-  page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+  page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+    ).navigator.clipboard.readText(),
+  );

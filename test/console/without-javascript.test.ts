@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { api, tokenFor } from '../support/admin.js';
+import {
+  clickAndLoad,
+  createClientInConsole,
+  launchChromium,
+  newContext,
+  signIn,
+} from '../support/chromium.js';
+import { clientCredentials, introspect, ADMIN } from '../support/oauth.js';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
+
+describe('console without JavaScript', () => {
+  let tessera: RunningTessera;
+  let browser: Browser & { dispose(): Promise<void> };
+  let root: string;
+
+  before(async () => {
+    tessera = await startTessera();
+    browser = await launchChromium();
+    root = await tokenFor(tessera.url);
+  });
+
+  after(async () => {
+    await browser?.dispose();
+    await tessera?.close();
+  });
+
+  it('signs in, creates a client and deletes it with the forms alone', async () => {
+    const context = await newContext(browser, tessera.url, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signIn(page, 'admin', 'test-admin-password');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Clients');
+
+    const created = await createClientInConsole(
+      page,
+      'Machine to machine',
+      { Name: 'no-script' },
+      { scopes: ['api:read'] },
+    );
+    // Copy buttons need the script: without it they are not offered.
+    assert.equal(await page.getByRole('button', { name: 'Copy' }).count(), 0);
+    const token = await clientCredentials(tessera.url, {
+      clientId: created.clientId,
+      secret: created.secret!,
+    });
+    assert.equal(token.status, 200);
+
+    await page.goto(`/admin/clients/${created.clientId}`);
+    await clickAndLoad(page, page.getByRole('button', { name: 'Delete', exact: true }));
+    assert.equal(new URL(page.url()).pathname, `/admin/clients/${created.clientId}/delete`);
+    await page.getByLabel('Type the client name to confirm').fill('no-script');
+    await clickAndLoad(page, page.getByRole('button', { name: 'Delete client' }));
+    assert.equal(new URL(page.url()).pathname, '/admin/clients');
+    assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 404);
+    assert.deepEqual((await introspect(tessera.url, ADMIN, String(token.body.access_token))).body, {
+      active: false,
+    });
+    await context.close();
+  });
+
+  it('fills the form from a preset by reloading it', async () => {
+    const context = await newContext(browser, tessera.url, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signIn(page, 'admin', 'test-admin-password');
+    await page.goto('/admin/clients/new');
+    await clickAndLoad(page, page.getByRole('button', { name: 'Mutual TLS machine' }));
+    assert.equal(await page.getByLabel('Authentication method').inputValue(), 'tls_client_auth');
+    assert.ok(await page.getByLabel('Certificate-bound tokens').isChecked());
+    assert.ok(
+      await page.getByRole('group', { name: 'Grant types' }).getByLabel('Client credentials').isChecked(),
+    );
+    await clickAndLoad(page, page.getByRole('button', { name: 'Single-page or native app' }));
+    assert.equal(await page.getByLabel('Authentication method').inputValue(), 'none');
+    assert.ok(
+      await page.getByRole('group', { name: 'Grant types' }).getByLabel('Authorization code').isChecked(),
+    );
+    assert.ok(!(await page.getByLabel('Certificate-bound tokens').isChecked()));
+    await context.close();
+  });
+});
