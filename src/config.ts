@@ -3,12 +3,8 @@ import { BlockList, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
-/** Scopes every deployment has; `TESSERA_SCOPES` adds to them. */
-export const BUILTIN_SCOPES = [
-  'openid',
-  'profile',
-  'email',
-  'offline_access',
+/** The scopes that act in the admin API. */
+export const ADMIN_API_SCOPES = [
   'admin',
   'accounts:admin',
   'clients:read',
@@ -16,6 +12,9 @@ export const BUILTIN_SCOPES = [
   'users:read',
   'users:write',
 ] as const;
+
+/** Scopes every deployment has; `TESSERA_SCOPES` adds to them. */
+export const BUILTIN_SCOPES = ['openid', 'profile', 'email', 'offline_access', ...ADMIN_API_SCOPES] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

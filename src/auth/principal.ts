@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type Provider from 'oidc-provider';
+import { ADMIN_API_SCOPES } from '../config.js';
 import { thumbprint } from '../pki/certificates.js';
 import type { ClientStore, UserRecord } from '../stores/client-store.js';
 
@@ -15,14 +16,7 @@ export interface Principal {
 }
 
 /** The scopes that act in the admin API. */
-const ADMIN_API_SCOPES: ReadonlySet<string> = new Set([
-  'admin',
-  'accounts:admin',
-  'clients:read',
-  'clients:write',
-  'users:read',
-  'users:write',
-]);
+const ADMIN_SCOPES: ReadonlySet<string> = new Set(ADMIN_API_SCOPES);
 
 /**
  * What a user's token may do in the admin API: its scopes as far as the user's role allows.
@@ -36,7 +30,7 @@ export function userScopes(
   return new Set(
     [...scopes].filter(
       (scope) =>
-        !ADMIN_API_SCOPES.has(scope) ||
+        !ADMIN_SCOPES.has(scope) ||
         (user.role === 'admin' && (scope !== 'accounts:admin' || user.account_id === 'default')),
     ),
   );

@@ -5,7 +5,8 @@ import { createAccountSchema } from '../accounts/account-service.js';
 import { parseBody } from '../clients/client-schema.js';
 import { definedOnly } from '../objects.js';
 import type { ConsoleDeps } from './console-routes.js';
-import { attempt, formOf, seeOther, text, wholeNumber, type FormError } from './forms.js';
+import { attempt, cursorOption, formOf, nextPageLink, text, wholeNumber, type FormError } from './forms.js';
+import { revealOnce } from './one-time-pages.js';
 import { consoleOf, renderConsole, shortTime } from './render.js';
 
 /** `/admin/accounts`: tenants, for administrators of account `default` (scope `accounts:admin`). */
@@ -20,11 +21,10 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
   }
 
   async function listAccounts(ctx: Context) {
-    const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
-    const page = await accounts.list({ limit: 25, ...(cursor ? { cursor } : {}) });
+    const page = await accounts.list({ limit: 25, ...cursorOption(ctx) });
     renderConsole(ctx, 'accounts', {
       accounts: page.data.map((a) => ({ ...a, created: shortTime(a.created_at) })),
-      next: page.next_cursor ? `/admin/accounts?cursor=${encodeURIComponent(page.next_cursor)}` : null,
+      next: nextPageLink('/admin/accounts', {}, page.next_cursor),
     });
   }
 
@@ -44,7 +44,7 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
   async function createAccount(ctx: Context) {
     const form = formOf(ctx);
     const values = { name: text(form, 'name'), max_clients: text(form, 'max_clients') };
-    const { principal, session } = consoleOf(ctx);
+    const { principal } = consoleOf(ctx);
     const outcome = await attempt(() =>
       accounts.create(
         principal,
@@ -56,7 +56,7 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
       ),
     );
     if ('error' in outcome) return accountForm(ctx, values, outcome.error, outcome.status);
-    const key = await sessions.putOneTime(session, {
+    await revealOnce(ctx, sessions, {
       heading: 'Account created',
       clientId: outcome.ok.admin_client.client_id,
       clientSecret: outcome.ok.admin_client.client_secret,
@@ -64,7 +64,6 @@ export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): 
       privateKeyPem: null,
       back: '/admin/accounts',
     });
-    seeOther(ctx, `/admin/once/${key}`);
   }
 
   router.get('/accounts', accountsAdmin, listAccounts);

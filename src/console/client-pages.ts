@@ -14,16 +14,21 @@ import type { ConsoleDeps } from './console-routes.js';
 import {
   attempt,
   checked,
+  confirmDelete,
+  cursorOption,
   formOf,
   isChecked,
   lines,
+  nextPageLink,
   seeOther,
+  showDeleteConfirmation,
   text,
   wholeNumber,
+  type DeleteConfirmation,
   type Form,
   type FormError,
 } from './forms.js';
-import { oneTimePages } from './one-time-pages.js';
+import { oneTimePages, revealOnce } from './one-time-pages.js';
 import { consoleOf, renderConsole, shortTime } from './render.js';
 
 /** Rows per page of the clients list (contract section 7). */
@@ -199,22 +204,13 @@ export function clientPages(deps: ConsoleDeps): Router {
       disabled:
         ctx.query.status === 'disabled' ? 'true' : ctx.query.status === 'enabled' ? 'false' : undefined,
     });
-    const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
-    const page = await clients.list(principal, {
-      limit: CLIENTS_PER_PAGE,
-      ...(cursor ? { cursor } : {}),
-      ...filters,
-    });
-    const next = page.next_cursor
-      ? `/admin/clients?${new URLSearchParams(
-          definedOnly({
-            q: filters.q,
-            grant_type: filters.grantType,
-            status: ctx.query.status as string | undefined,
-            cursor: page.next_cursor,
-          }) as Record<string, string>,
-        )}`
-      : null;
+    const cursor = cursorOption(ctx);
+    const page = await clients.list(principal, { limit: CLIENTS_PER_PAGE, ...cursor, ...filters });
+    const next = nextPageLink(
+      '/admin/clients',
+      { q: filters.q, grant_type: filters.grantType, status: ctx.query.status as string | undefined },
+      page.next_cursor,
+    );
     renderConsole(ctx, 'clients', {
       clients: page.data.map((c) => ({
         ...c,
@@ -229,7 +225,7 @@ export function clientPages(deps: ConsoleDeps): Router {
       },
       grantTypes: GRANT_TYPES.map((value) => ({ value, label: GRANT_LABELS[value] })),
       next,
-      first: !cursor,
+      first: !cursor.cursor,
     });
   }
 
@@ -246,7 +242,7 @@ export function clientPages(deps: ConsoleDeps): Router {
 
   async function createClient(ctx: Context) {
     const form = formOf(ctx);
-    const { principal, session } = consoleOf(ctx);
+    const { principal } = consoleOf(ctx);
     const method = text(form, 'token_endpoint_auth_method');
     const outcome = await attempt(async () => {
       const body = definedOnly({
@@ -271,7 +267,7 @@ export function clientPages(deps: ConsoleDeps): Router {
       );
     }
     const { client, secret, certificate } = outcome.ok;
-    const key = await sessions.putOneTime(session, {
+    await revealOnce(ctx, sessions, {
       heading: 'Client created',
       clientId: client.client_id,
       clientSecret: secret,
@@ -279,7 +275,6 @@ export function clientPages(deps: ConsoleDeps): Router {
       privateKeyPem: certificate?.private_key_pem ?? null,
       back: clientPath(client.client_id),
     });
-    seeOther(ctx, `/admin/once/${key}`);
   }
 
   async function showClient(ctx: Context) {
@@ -360,9 +355,9 @@ export function clientPages(deps: ConsoleDeps): Router {
   }
 
   async function rotateSecret(ctx: Context) {
-    const { principal, session } = consoleOf(ctx);
+    const { principal } = consoleOf(ctx);
     const secret = await clients.rotateSecret(principal, ctx.params.id!);
-    const key = await sessions.putOneTime(session, {
+    await revealOnce(ctx, sessions, {
       heading: 'Secret rotated',
       clientId: ctx.params.id!,
       clientSecret: secret,
@@ -370,13 +365,12 @@ export function clientPages(deps: ConsoleDeps): Router {
       privateKeyPem: null,
       back: clientPath(ctx.params.id!),
     });
-    seeOther(ctx, `/admin/once/${key}`);
   }
 
   async function issueCertificate(ctx: Context) {
-    const { principal, session } = consoleOf(ctx);
+    const { principal } = consoleOf(ctx);
     const issued = await clients.issueCertificate(principal, ctx.params.id!);
-    const key = await sessions.putOneTime(session, {
+    await revealOnce(ctx, sessions, {
       heading: 'Certificate issued',
       clientId: ctx.params.id!,
       clientSecret: null,
@@ -384,7 +378,6 @@ export function clientPages(deps: ConsoleDeps): Router {
       privateKeyPem: issued.private_key_pem,
       back: clientPath(ctx.params.id!),
     });
-    seeOther(ctx, `/admin/once/${key}`);
   }
 
   async function revokeCertificate(ctx: Context) {
@@ -393,24 +386,18 @@ export function clientPages(deps: ConsoleDeps): Router {
   }
 
   async function deleteClientForm(ctx: Context) {
-    const client = await clients.get(consoleOf(ctx).principal, ctx.params.id!);
-    renderConsole(ctx, 'confirm-delete', deletePage(client, '', null));
+    showDeleteConfirmation(ctx, deletion(await clients.get(consoleOf(ctx).principal, ctx.params.id!)));
   }
 
   async function deleteClient(ctx: Context) {
     const { principal } = consoleOf(ctx);
     const client = await clients.get(principal, ctx.params.id!);
-    const typed = text(formOf(ctx), 'confirm');
-    if (typed !== client.client_name) {
-      return renderConsole(
-        ctx,
-        'confirm-delete',
-        deletePage(client, typed, 'The name does not match. Type the client name exactly.'),
-        400,
-      );
-    }
-    await clients.remove(principal, client.client_id);
-    seeOther(ctx, '/admin/clients?deleted=1');
+    await confirmDelete(
+      ctx,
+      deletion(client),
+      () => clients.remove(principal, client.client_id),
+      '/admin/clients',
+    );
   }
 
   router.get('/clients', listClients);
@@ -432,18 +419,13 @@ export function clientPages(deps: ConsoleDeps): Router {
 
 export const clientPath = (clientId: string) => `/admin/clients/${encodeURIComponent(clientId)}`;
 
-/** The typed-name confirmation of a delete, for a client. */
-function deletePage(client: ClientView, typed: string, error: string | null) {
-  return {
-    title: `Delete ${client.client_name}`,
-    what: 'client',
-    name: client.client_name,
-    action: `${clientPath(client.client_id)}/delete`,
-    back: clientPath(client.client_id),
-    label: 'Type the client name to confirm',
-    button: 'Delete client',
-    consequence: 'The client is removed at once, and every token, code and grant it holds is revoked.',
-    typed,
-    error,
-  };
-}
+/** The typed-name confirmation of a client's delete. */
+const deletion = (client: ClientView): DeleteConfirmation => ({
+  name: client.client_name,
+  title: `Delete ${client.client_name}`,
+  action: `${clientPath(client.client_id)}/delete`,
+  back: clientPath(client.client_id),
+  label: 'Type the client name to confirm',
+  button: 'Delete client',
+  consequence: 'The client is removed at once, and every token, code and grant it holds is revoked.',
+});

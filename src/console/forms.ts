@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { toAppError } from '../http/error-handler.js';
+import { renderConsole } from './render.js';
 
 /** The posted form: every field as given (a repeated field as a list). */
 export type Form = Record<string, string | string[] | undefined>;
@@ -66,4 +67,59 @@ export async function attempt<T>(
 export function seeOther(ctx: Context, location: string): void {
   ctx.status = 303;
   ctx.redirect(location);
+}
+
+/** The `cursor` of a listing page, as list options (none on the first page). */
+export function cursorOption(ctx: Context): { cursor?: string } {
+  const { cursor } = ctx.query;
+  return typeof cursor === 'string' && cursor ? { cursor } : {};
+}
+
+/** The "Next page" link of a listing: the same filters with the next cursor; null on the last page. */
+export function nextPageLink(
+  path: string,
+  filters: Record<string, string | undefined>,
+  nextCursor: string | null,
+): string | null {
+  if (!nextCursor) return null;
+  const query = Object.entries({ ...filters, cursor: nextCursor }).filter(
+    (entry): entry is [string, string] => !!entry[1],
+  );
+  return `${path}?${new URLSearchParams(query)}`;
+}
+
+/** What the typed-name confirmation of a delete shows. */
+export interface DeleteConfirmation {
+  /** The name that must be typed. */
+  name: string;
+  title: string;
+  action: string;
+  back: string;
+  label: string;
+  button: string;
+  consequence: string;
+}
+
+/** Shows the confirmation page of a delete. */
+export function showDeleteConfirmation(ctx: Context, subject: DeleteConfirmation): void {
+  renderConsole(ctx, 'confirm-delete', { ...subject, typed: '', error: null });
+}
+
+/**
+ * Deletes once the name was typed exactly, then goes to `done`; otherwise shows the page again
+ * with what was typed and why it did not act.
+ */
+export async function confirmDelete(
+  ctx: Context,
+  subject: DeleteConfirmation,
+  remove: () => Promise<void>,
+  done: string,
+): Promise<void> {
+  const typed = text(formOf(ctx), 'confirm');
+  if (typed !== subject.name) {
+    const error = `The name does not match. Type "${subject.name}" exactly.`;
+    return renderConsole(ctx, 'confirm-delete', { ...subject, typed, error }, 400);
+  }
+  await remove();
+  seeOther(ctx, done);
 }

@@ -1,7 +1,19 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ConsoleDeps } from './console-routes.js';
+import { seeOther } from './forms.js';
 import { consoleOf, renderConsole } from './render.js';
+import type { ConsoleSessions, OneTimeEntry } from './session.js';
+
+/** Puts `entry` in the session and sends the browser to the page that shows it once. */
+export async function revealOnce(
+  ctx: Context,
+  sessions: ConsoleSessions,
+  entry: OneTimeEntry,
+): Promise<void> {
+  const key = await sessions.putOneTime(consoleOf(ctx).session, entry);
+  seeOther(ctx, `/admin/once/${key}`);
+}
 
 /**
  * `/admin/once/:key`: the page that shows a new secret, and the links that download a new

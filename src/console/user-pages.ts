@@ -4,7 +4,18 @@ import { parseBody } from '../clients/client-schema.js';
 import { definedOnly } from '../objects.js';
 import { createUserSchema, patchUserSchema, type userView } from '../users/user-service.js';
 import type { ConsoleDeps } from './console-routes.js';
-import { attempt, formOf, seeOther, text, type FormError } from './forms.js';
+import {
+  attempt,
+  confirmDelete,
+  cursorOption,
+  formOf,
+  nextPageLink,
+  seeOther,
+  showDeleteConfirmation,
+  text,
+  type DeleteConfirmation,
+  type FormError,
+} from './forms.js';
 import { consoleOf, renderConsole, shortTime } from './render.js';
 
 type UserView = ReturnType<typeof userView>;
@@ -17,11 +28,10 @@ export function userPages(deps: ConsoleDeps): Router {
   const router = new Router();
 
   async function listUsers(ctx: Context) {
-    const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor ? ctx.query.cursor : undefined;
-    const page = await users.list(consoleOf(ctx).principal, { limit: 25, ...(cursor ? { cursor } : {}) });
+    const page = await users.list(consoleOf(ctx).principal, { limit: 25, ...cursorOption(ctx) });
     renderConsole(ctx, 'users', {
       users: page.data.map((u) => ({ ...u, created: shortTime(u.created_at) })),
-      next: page.next_cursor ? `/admin/users?cursor=${encodeURIComponent(page.next_cursor)}` : null,
+      next: nextPageLink('/admin/users', {}, page.next_cursor),
     });
   }
 
@@ -109,38 +119,24 @@ export function userPages(deps: ConsoleDeps): Router {
     await change(ctx, { disabled: false }, 'enabled');
   }
 
-  const deletePage = (user: UserView, typed: string, error: string | null) => ({
-    title: `Delete ${user.username}`,
-    what: 'user',
+  const deletion = (user: UserView): DeleteConfirmation => ({
     name: user.username,
+    title: `Delete ${user.username}`,
     action: `${userPath(user.id)}/delete`,
     back: userPath(user.id),
     label: 'Type the username to confirm',
     button: 'Delete user',
     consequence: 'The user is removed at once and can no longer sign in; their tokens stop working.',
-    typed,
-    error,
   });
 
   async function deleteUserForm(ctx: Context) {
-    const user = await users.get(consoleOf(ctx).principal, ctx.params.id!);
-    renderConsole(ctx, 'confirm-delete', deletePage(user, '', null));
+    showDeleteConfirmation(ctx, deletion(await users.get(consoleOf(ctx).principal, ctx.params.id!)));
   }
 
   async function deleteUser(ctx: Context) {
     const { principal } = consoleOf(ctx);
     const user = await users.get(principal, ctx.params.id!);
-    const typed = text(formOf(ctx), 'confirm');
-    if (typed !== user.username) {
-      return renderConsole(
-        ctx,
-        'confirm-delete',
-        deletePage(user, typed, 'The name does not match. Type the username exactly.'),
-        400,
-      );
-    }
-    await users.remove(principal, user.id);
-    seeOther(ctx, '/admin/users?deleted=1');
+    await confirmDelete(ctx, deletion(user), () => users.remove(principal, user.id), '/admin/users');
   }
 
   router.get('/users', listUsers);

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { api, tokenFor } from '../support/admin.js';
+import { describe, it } from 'node:test';
+import { api } from '../support/admin.js';
 import { codeThroughForms } from '../support/browser.js';
-import { clickAndLoad, launchChromium, newContext, signIn } from '../support/chromium.js';
+import { ADMIN_PASSWORD, clickAndLoad, consoleHarness, newContext, signIn } from '../support/chromium.js';
 import { introspect, ADMIN, postForm } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
-
-const ADMIN_PASSWORD = 'test-admin-password';
 
 interface StoredSession {
   tokens: { accessToken: string; refreshToken: string; expiresAt: number };
@@ -15,25 +11,12 @@ interface StoredSession {
 }
 
 describe('console sessions', () => {
-  let tessera: RunningTessera;
-  let browser: Browser & { dispose(): Promise<void> };
-  let root: string;
+  const h = consoleHarness();
 
-  before(async () => {
-    tessera = await startTessera();
-    browser = await launchChromium();
-    root = await tokenFor(tessera.url);
-  });
-
-  after(async () => {
-    await browser?.dispose();
-    await tessera?.close();
-  });
-
-  const sessions = () => tessera.container.tokenStore.adapter('ConsoleSession');
+  const sessions = () => h.tessera.container.tokenStore.adapter('ConsoleSession');
 
   async function signedInPage() {
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     const id = (await context.cookies()).find((c) => c.name === 'tessera_console')!.value;
@@ -53,7 +36,7 @@ describe('console sessions', () => {
     const stored = (await sessions().find(id)) as unknown as StoredSession;
     assert.ok(stored.tokens.accessToken);
     // The cookie alone, from a client that never saw the sign-in, reaches the console.
-    const response = await fetch(`${tessera.url}/admin/clients`, {
+    const response = await fetch(`${h.tessera.url}/admin/clients`, {
       headers: { cookie: `tessera_console=${id}` },
     });
     assert.equal(response.status, 200);
@@ -91,16 +74,16 @@ describe('console sessions', () => {
   });
 
   it('ends the console session when the user is disabled', async () => {
-    const user = await api(tessera, root, 'POST', '/users', {
+    const user = await api(h.tessera, h.root, 'POST', '/users', {
       username: 'dana',
       password: 'dana-password-1234',
       role: 'admin',
     });
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'dana', 'dana-password-1234');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Clients');
-    await api(tessera, root, 'PATCH', `/users/${(user.body as { id: string }).id}`, { disabled: true });
+    await api(h.tessera, h.root, 'PATCH', `/users/${(user.body as { id: string }).id}`, { disabled: true });
     const response = await page.goto('/admin/clients');
     // Sent to sign in again; the form refuses the disabled user.
     assert.ok(await page.getByLabel('Password').isVisible());
@@ -114,10 +97,10 @@ describe('console sessions', () => {
     await clickAndLoad(page, page.getByRole('button', { name: 'Sign out' }));
     assert.equal(await sessions().find(id), undefined);
     // The console is a public client; the admin client introspects the token as an account peer.
-    assert.deepEqual((await introspect(tessera.url, ADMIN, stored.tokens.accessToken)).body, {
+    assert.deepEqual((await introspect(h.tessera.url, ADMIN, stored.tokens.accessToken)).body, {
       active: false,
     });
-    const refresh = await postForm(`${tessera.url}/oauth/token`, {
+    const refresh = await postForm(`${h.tessera.url}/oauth/token`, {
       grant_type: 'refresh_token',
       refresh_token: stored.tokens.refreshToken,
       client_id: 'tessera-console',
@@ -128,21 +111,21 @@ describe('console sessions', () => {
   });
 
   it("keeps a member's token out of the admin API even though the console client asks for admin", async () => {
-    await api(tessera, root, 'POST', '/users', {
+    await api(h.tessera, h.root, 'POST', '/users', {
       username: 'max',
       password: 'max-password-12345',
       role: 'member',
     });
-    const redirectUri = `${tessera.url}/admin/callback`;
+    const redirectUri = `${h.tessera.url}/admin/callback`;
     const code = async (username: string, password: string) => {
-      const { code, verifier } = await codeThroughForms(tessera.url, {
+      const { code, verifier } = await codeThroughForms(h.tessera.url, {
         clientId: 'tessera-console',
         redirectUri,
         scope: 'openid admin accounts:admin',
         username,
         password,
       });
-      const token = await postForm(`${tessera.url}/oauth/token`, {
+      const token = await postForm(`${h.tessera.url}/oauth/token`, {
         grant_type: 'authorization_code',
         code,
         redirect_uri: redirectUri,
@@ -153,13 +136,13 @@ describe('console sessions', () => {
       return String(token.body.access_token);
     };
     const member = await code('max', 'max-password-12345');
-    assert.deepEqual((await api(tessera, member, 'GET', '/clients')).body, {
+    assert.deepEqual((await api(h.tessera, member, 'GET', '/clients')).body, {
       error: 'insufficient_scope',
       error_description: 'this call needs one of the scopes: admin clients:read',
     });
-    assert.equal((await api(tessera, member, 'GET', '/accounts')).status, 403);
+    assert.equal((await api(h.tessera, member, 'GET', '/accounts')).status, 403);
     const admin = await code('admin', ADMIN_PASSWORD);
-    assert.equal((await api(tessera, admin, 'GET', '/clients')).status, 200);
-    assert.equal((await api(tessera, admin, 'GET', '/accounts')).status, 200);
+    assert.equal((await api(h.tessera, admin, 'GET', '/clients')).status, 200);
+    assert.equal((await api(h.tessera, admin, 'GET', '/accounts')).status, 200);
   });
 });

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { api, tokenFor } from '../support/admin.js';
-import { clickAndLoad, launchChromium, newContext, signIn } from '../support/chromium.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
-
-const ADMIN_PASSWORD = 'test-admin-password';
+import { before, describe, it } from 'node:test';
+import { api } from '../support/admin.js';
+import { ADMIN_PASSWORD, clickAndLoad, consoleHarness, newContext, signIn } from '../support/chromium.js';
 
 describe('console sign-in', () => {
-  let tessera: RunningTessera;
-  let browser: Browser & { dispose(): Promise<void> };
-  let root: string;
+  const h = consoleHarness();
 
   before(async () => {
-    tessera = await startTessera();
-    browser = await launchChromium();
-    root = await tokenFor(tessera.url);
-    const member = await api(tessera, root, 'POST', '/users', {
+    const member = await api(h.tessera, h.root, 'POST', '/users', {
       username: 'mia',
       password: 'member-password-123',
       role: 'member',
@@ -24,19 +15,14 @@ describe('console sign-in', () => {
     assert.equal(member.status, 201);
   });
 
-  after(async () => {
-    await browser?.dispose();
-    await tessera?.close();
-  });
-
-  it('sends a browser without a session to /oauth/authorize with PKCE S256, state and nonce', async () => {
-    const response = await fetch(`${tessera.url}/admin`, { redirect: 'manual' });
+  it('sends a h.browser without a session to /oauth/authorize with PKCE S256, state and nonce', async () => {
+    const response = await fetch(`${h.tessera.url}/admin`, { redirect: 'manual' });
     assert.equal(response.status, 303);
     const location = new URL(response.headers.get('location')!);
-    assert.equal(location.origin + location.pathname, `${tessera.url}/oauth/authorize`);
+    assert.equal(location.origin + location.pathname, `${h.tessera.url}/oauth/authorize`);
     assert.equal(location.searchParams.get('client_id'), 'tessera-console');
     assert.equal(location.searchParams.get('response_type'), 'code');
-    assert.equal(location.searchParams.get('redirect_uri'), `${tessera.url}/admin/callback`);
+    assert.equal(location.searchParams.get('redirect_uri'), `${h.tessera.url}/admin/callback`);
     assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
     assert.match(location.searchParams.get('code_challenge')!, /^[A-Za-z0-9_-]{43}$/);
     assert.match(location.searchParams.get('state')!, /^[A-Za-z0-9_-]{32,}$/);
@@ -48,8 +34,8 @@ describe('console sign-in', () => {
     assert.doesNotMatch(cookie, /; secure/);
   });
 
-  it('signs an admin in through the sign-in form; the browser holds only the session cookie', async () => {
-    const context = await newContext(browser, tessera.url);
+  it('signs an admin in through the sign-in form; the h.browser holds only the session cookie', async () => {
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     assert.equal(new URL(page.url()).pathname, '/admin/clients');
@@ -63,9 +49,9 @@ describe('console sign-in', () => {
       { httpOnly: true, sameSite: 'Lax', path: '/admin', secure: false },
     );
     assert.match(session.value, /^[A-Za-z0-9_-]{43}$/);
-    // The console's tokens live in the session record; the browser has its id and the sign-in
+    // The console's tokens live in the session record; the h.browser has its id and the sign-in
     // session's cookies only.
-    const record = await tessera.container.tokenStore.adapter('ConsoleSession').find(session.value);
+    const record = await h.tessera.container.tokenStore.adapter('ConsoleSession').find(session.value);
     const tokens = record!.tokens as { accessToken: string; refreshToken: string };
     assert.match(tokens.accessToken, /^[A-Za-z0-9_-]{43}$/);
     const html = await page.content();
@@ -82,23 +68,23 @@ describe('console sign-in', () => {
   });
 
   it('gives a member a 403 page', async () => {
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'mia', 'member-password-123');
     assert.equal((await page.reload())!.status(), 403);
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'No access');
     // The member's console token does not act in the admin API either.
-    const pageAgain = await context.request.get(`${tessera.url}/admin/users`, { maxRedirects: 0 });
+    const pageAgain = await context.request.get(`${h.tessera.url}/admin/users`, { maxRedirects: 0 });
     assert.equal(pageAgain.status(), 403);
     await context.close();
   });
 
   it('sign out ends the console session, the sign-in session and the console tokens', async () => {
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     const before = (await context.cookies()).find((c) => c.name === 'tessera_console')!.value;
-    const events = await api(tessera, root, 'GET', '/audit?limit=1');
+    const events = await api(h.tessera, h.root, 'GET', '/audit?limit=1');
     assert.equal(events.status, 200);
 
     await clickAndLoad(page, page.getByRole('button', { name: 'Sign out' }));
@@ -109,7 +95,7 @@ describe('console sign-in', () => {
     );
 
     // The old cookie is worth nothing now.
-    const replay = await fetch(`${tessera.url}/admin/clients`, {
+    const replay = await fetch(`${h.tessera.url}/admin/clients`, {
       redirect: 'manual',
       headers: { cookie: `tessera_console=${before}` },
     });
@@ -123,14 +109,14 @@ describe('console sign-in', () => {
   });
 
   it('refuses a form posted without its CSRF token, and changes nothing', async () => {
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     const count = async () =>
-      ((await api(tessera, root, 'GET', '/clients?limit=100')).body.data as unknown[]).length;
+      ((await api(h.tessera, h.root, 'GET', '/clients?limit=100')).body.data as unknown[]).length;
     const before = await count();
     for (const csrf of [undefined, 'forged-token', '']) {
-      const response = await context.request.post(`${tessera.url}/admin/clients`, {
+      const response = await context.request.post(`${h.tessera.url}/admin/clients`, {
         form: {
           ...(csrf === undefined ? {} : { csrf }),
           client_name: 'forged',
@@ -143,7 +129,7 @@ describe('console sign-in', () => {
       assert.match(await response.text(), /The form has expired or did not come from this console/);
     }
     // Sign out too: without the token it does not end the session.
-    const logout = await context.request.post(`${tessera.url}/admin/logout`, { form: {}, maxRedirects: 0 });
+    const logout = await context.request.post(`${h.tessera.url}/admin/logout`, { form: {}, maxRedirects: 0 });
     assert.equal(logout.status(), 403);
     await page.goto('/admin/clients');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Clients');
@@ -152,7 +138,7 @@ describe('console sign-in', () => {
   });
 
   it('sends every console page with a strict CSP and no inline script', async () => {
-    const context = await newContext(browser, tessera.url);
+    const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
     const violations: string[] = [];
     page.on('console', (m) => {
@@ -180,14 +166,14 @@ describe('console sign-in', () => {
         await page
           .locator('script[src]')
           .evaluateAll((s) => s.map((e) => (e as unknown as { src: string }).src)),
-        [`${tessera.url}/assets/console.js`],
+        [`${h.tessera.url}/assets/console.js`],
         path,
       );
       const styles = await page
         .locator('link[rel=stylesheet]')
         .evaluateAll((l) => l.map((e) => new URL((e as unknown as { href: string }).href).origin));
       assert.ok(
-        styles.every((origin) => origin === tessera.url),
+        styles.every((origin) => origin === h.tessera.url),
         path,
       );
     }

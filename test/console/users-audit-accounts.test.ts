@@ -1,37 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { clickAndLoad, launchChromium, newContext, signIn } from '../support/chromium.js';
+import { clickAndLoad, consoleHarness, newContext, signIn } from '../support/chromium.js';
 import { clientCredentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
-
-const ADMIN_PASSWORD = 'test-admin-password';
 
 describe('console users, audit log and accounts', () => {
-  let tessera: RunningTessera;
-  let browser: Browser & { dispose(): Promise<void> };
-  let context: BrowserContext;
-  let page: Page;
-  let root: string;
-
-  before(async () => {
-    tessera = await startTessera();
-    browser = await launchChromium();
-    root = await tokenFor(tessera.url);
-    context = await newContext(browser, tessera.url);
-    page = await context.newPage();
-    await signIn(page, 'admin', ADMIN_PASSWORD);
-  });
-
-  after(async () => {
-    await browser?.dispose();
-    await tessera?.close();
-  });
+  const h = consoleHarness();
 
   const userByName = async (username: string) =>
     (
-      (await api(tessera, root, 'GET', '/users?limit=100')).body.data as {
+      (await api(h.tessera, h.root, 'GET', '/users?limit=100')).body.data as {
         id: string;
         username: string;
         role: string;
@@ -39,9 +17,9 @@ describe('console users, audit log and accounts', () => {
       }[]
     ).find((u) => u.username === username);
 
-  /** Whether `username` can sign in with `password`, in a browser of its own. */
+  /** Whether `username` can sign in with `password`, in a h.browser of its own. */
   async function canSignIn(username: string, password: string): Promise<boolean> {
-    const other = await newContext(browser, tessera.url);
+    const other = await newContext(h.browser, h.tessera.url);
     const otherPage = await other.newPage();
     await signIn(otherPage, username, password);
     const ok = !(await otherPage.getByLabel('Password').count());
@@ -50,129 +28,129 @@ describe('console users, audit log and accounts', () => {
   }
 
   it('creates a user, keeping the input (but never the password) when a field is refused', async () => {
-    await page.goto('/admin/users');
-    await clickAndLoad(page, page.getByRole('link', { name: 'New user' }));
-    await page.getByLabel('Username').fill('bob smith');
-    await page.getByLabel('Password').fill('long enough password');
-    await page.getByLabel('Email').fill('bob@example.com');
-    await page.getByLabel('Role').selectOption('admin');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Create user' }));
+    await h.page.goto('/admin/users');
+    await clickAndLoad(h.page, h.page.getByRole('link', { name: 'New user' }));
+    await h.page.getByLabel('Username').fill('bob smith');
+    await h.page.getByLabel('Password').fill('long enough password');
+    await h.page.getByLabel('Email').fill('bob@example.com');
+    await h.page.getByLabel('Role').selectOption('admin');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create user' }));
     assert.equal(
-      await page.locator('#username-error').textContent(),
+      await h.page.locator('#username-error').textContent(),
       'username: may contain letters, digits and . _ @ + - only',
     );
-    assert.equal(await page.getByLabel('Username').inputValue(), 'bob smith');
-    assert.equal(await page.getByLabel('Email').inputValue(), 'bob@example.com');
-    assert.equal(await page.getByLabel('Role').inputValue(), 'admin');
-    assert.equal(await page.getByLabel('Password').inputValue(), '');
+    assert.equal(await h.page.getByLabel('Username').inputValue(), 'bob smith');
+    assert.equal(await h.page.getByLabel('Email').inputValue(), 'bob@example.com');
+    assert.equal(await h.page.getByLabel('Role').inputValue(), 'admin');
+    assert.equal(await h.page.getByLabel('Password').inputValue(), '');
 
-    await page.getByLabel('Username').fill('bob');
-    await page.getByLabel('Password').fill('long enough password');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Create user' }));
-    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'bob Enabled');
+    await h.page.getByLabel('Username').fill('bob');
+    await h.page.getByLabel('Password').fill('long enough password');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create user' }));
+    assert.equal(await h.page.getByRole('heading', { level: 1 }).textContent(), 'bob Enabled');
     const bob = await userByName('bob');
     assert.deepEqual({ role: bob!.role, disabled: bob!.disabled }, { role: 'admin', disabled: false });
-    await page.goto('/admin/users');
-    assert.ok((await page.locator('tbody tr td:first-child').allTextContents()).includes('bob'));
+    await h.page.goto('/admin/users');
+    assert.ok((await h.page.locator('tbody tr td:first-child').allTextContents()).includes('bob'));
   });
 
   it('changes the role, resets the password, disables and enables a user', async () => {
     const bob = (await userByName('bob'))!;
-    await page.goto(`/admin/users/${bob.id}`);
-    await page.getByLabel('Role').selectOption('member');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Save role' }));
+    await h.page.goto(`/admin/users/${bob.id}`);
+    await h.page.getByLabel('Role').selectOption('member');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Save role' }));
     assert.equal((await userByName('bob'))!.role, 'member');
 
-    await page.getByLabel('New password').fill('short');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Reset password' }));
+    await h.page.getByLabel('New password').fill('short');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Reset password' }));
     assert.equal(
-      await page.locator('#password-error').textContent(),
+      await h.page.locator('#password-error').textContent(),
       'password: must be at least 12 characters',
     );
-    await page.getByLabel('New password').fill('a brand new password');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Reset password' }));
-    assert.match((await page.getByRole('status').textContent())!, /Password reset/);
+    await h.page.getByLabel('New password').fill('a brand new password');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Reset password' }));
+    assert.match((await h.page.getByRole('status').textContent())!, /Password reset/);
     assert.equal(await canSignIn('bob', 'long enough password'), false);
     assert.equal(await canSignIn('bob', 'a brand new password'), true);
 
-    await clickAndLoad(page, page.getByRole('button', { name: 'Disable' }));
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Disable' }));
     assert.equal((await userByName('bob'))!.disabled, true);
     assert.equal(await canSignIn('bob', 'a brand new password'), false);
-    await clickAndLoad(page, page.getByRole('button', { name: 'Enable' }));
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Enable' }));
     assert.equal((await userByName('bob'))!.disabled, false);
   });
 
   it('deletes a user once the username is typed', async () => {
     const bob = (await userByName('bob'))!;
-    await page.goto(`/admin/users/${bob.id}`);
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
-    const dialog = page.getByRole('dialog');
+    await h.page.goto(`/admin/users/${bob.id}`);
+    await h.page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = h.page.getByRole('dialog');
     await dialog.getByLabel('Type the username to confirm').fill('bob');
-    await clickAndLoad(page, dialog.getByRole('button', { name: 'Delete user' }));
-    assert.equal(new URL(page.url()).pathname, '/admin/users');
+    await clickAndLoad(h.page, dialog.getByRole('button', { name: 'Delete user' }));
+    assert.equal(new URL(h.page.url()).pathname, '/admin/users');
     assert.equal(await userByName('bob'), undefined);
   });
 
   it('shows the audit log with the signed-in user as the actor, in pages', async () => {
     const admin = (await userByName('admin'))!;
-    await page.goto('/admin/audit');
-    const rows = page.locator('tbody tr');
+    await h.page.goto('/admin/audit');
+    const rows = h.page.locator('tbody tr');
     const first = await rows.first().locator('td').allTextContents();
     assert.equal(first[1], `user:${admin.id}`);
     assert.equal(first[2], 'user.delete');
     assert.match(first[3]!, /^user:/);
     for (const header of ['Time', 'Actor', 'Action', 'Target']) {
-      assert.ok(await page.getByRole('columnheader', { name: header }).isVisible(), header);
+      assert.ok(await h.page.getByRole('columnheader', { name: header }).isVisible(), header);
     }
     for (let i = 0; i < 50; i += 1) {
-      await api(tessera, root, 'PATCH', '/users/' + admin.id, { email: `admin${i}@example.com` });
+      await api(h.tessera, h.root, 'PATCH', '/users/' + admin.id, { email: `admin${i}@example.com` });
     }
-    await page.reload();
+    await h.page.reload();
     assert.equal(await rows.count(), 50);
-    await clickAndLoad(page, page.getByRole('link', { name: 'Next page' }));
-    await page.waitForURL(/cursor=/);
+    await clickAndLoad(h.page, h.page.getByRole('link', { name: 'Next page' }));
+    await h.page.waitForURL(/cursor=/);
     assert.ok((await rows.count()) >= 5);
-    assert.ok(!(await page.content()).includes('password_hash'));
+    assert.ok(!(await h.page.content()).includes('password_hash'));
   });
 
   it('creates an account whose admin client secret is shown once and works', async () => {
-    await page.goto('/admin/accounts');
-    await clickAndLoad(page, page.getByRole('link', { name: 'New account' }));
-    await page.getByLabel('Name').fill('Acme');
-    await page.getByLabel('Max clients').fill('zero');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
-    assert.match((await page.locator('#max_clients-error').textContent())!, /^max_clients: /);
-    assert.equal(await page.getByLabel('Name').inputValue(), 'Acme');
-    await page.getByLabel('Max clients').fill('5');
-    await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
-    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Account created');
-    const clientId = await page.getByLabel('Client ID').inputValue();
-    const secret = await page.getByLabel('Client secret').inputValue();
-    const token = await clientCredentials(tessera.url, { clientId, secret });
+    await h.page.goto('/admin/accounts');
+    await clickAndLoad(h.page, h.page.getByRole('link', { name: 'New account' }));
+    await h.page.getByLabel('Name').fill('Acme');
+    await h.page.getByLabel('Max clients').fill('zero');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create account' }));
+    assert.match((await h.page.locator('#max_clients-error').textContent())!, /^max_clients: /);
+    assert.equal(await h.page.getByLabel('Name').inputValue(), 'Acme');
+    await h.page.getByLabel('Max clients').fill('5');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create account' }));
+    assert.equal(await h.page.getByRole('heading', { level: 1 }).textContent(), 'Account created');
+    const clientId = await h.page.getByLabel('Client ID').inputValue();
+    const secret = await h.page.getByLabel('Client secret').inputValue();
+    const token = await clientCredentials(h.tessera.url, { clientId, secret });
     assert.equal(token.status, 200);
-    await page.reload();
-    assert.equal(await page.getByLabel('Client secret').count(), 0);
-    await page.goto('/admin/accounts');
-    assert.ok((await page.locator('tbody tr td:first-child').allTextContents()).includes('Acme'));
+    await h.page.reload();
+    assert.equal(await h.page.getByLabel('Client secret').count(), 0);
+    await h.page.goto('/admin/accounts');
+    assert.ok((await h.page.locator('tbody tr td:first-child').allTextContents()).includes('Acme'));
   });
 
   it("signs an account's administrator in to that account only, without the Accounts pages", async () => {
-    const created = await api(tessera, root, 'POST', '/accounts', { name: 'Globex' });
+    const created = await api(h.tessera, h.root, 'POST', '/accounts', { name: 'Globex' });
     assert.equal(created.status, 201);
     const account = created.body.account as { id: string };
     const adminClient = created.body.admin_client as { client_id: string; client_secret: string };
-    const tenantToken = await tokenFor(tessera.url, {
+    const tenantToken = await tokenFor(h.tessera.url, {
       clientId: adminClient.client_id,
       secret: adminClient.client_secret,
     });
-    const user = await api(tessera, tenantToken, 'POST', '/users', {
+    const user = await api(h.tessera, tenantToken, 'POST', '/users', {
       username: 'admin',
       password: 'globex-admin-password',
       role: 'admin',
     });
     assert.equal(user.status, 201);
 
-    const other = await newContext(browser, tessera.url);
+    const other = await newContext(h.browser, h.tessera.url);
     const tenantPage = await other.newPage();
     await signIn(tenantPage, 'admin', 'globex-admin-password', `/admin?account=${account.id}`);
     assert.equal(await tenantPage.locator('.account-name').textContent(), 'Globex');
@@ -182,7 +160,7 @@ describe('console users, audit log and accounts', () => {
     assert.equal(await tenantPage.getByRole('link', { name: 'Accounts' }).count(), 0);
     assert.equal((await tenantPage.goto('/admin/accounts'))!.status(), 403);
     // The default account's clients do not exist for it.
-    const defaults = (await api(tessera, root, 'GET', '/clients?q=Tessera%20console')).body.data as {
+    const defaults = (await api(h.tessera, h.root, 'GET', '/clients?q=Tessera%20console')).body.data as {
       client_id: string;
     }[];
     assert.equal((await tenantPage.goto(`/admin/clients/${defaults[0]!.client_id}`))!.status(), 404);

@@ -1,35 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { api, tokenFor } from '../support/admin.js';
+import { describe, it } from 'node:test';
+import { api } from '../support/admin.js';
 import {
   clickAndLoad,
+  consoleHarness,
   createClientInConsole,
-  launchChromium,
   newContext,
   signIn,
 } from '../support/chromium.js';
 import { clientCredentials, introspect, ADMIN } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('console without JavaScript', () => {
-  let tessera: RunningTessera;
-  let browser: Browser & { dispose(): Promise<void> };
-  let root: string;
-
-  before(async () => {
-    tessera = await startTessera();
-    browser = await launchChromium();
-    root = await tokenFor(tessera.url);
-  });
-
-  after(async () => {
-    await browser?.dispose();
-    await tessera?.close();
-  });
+  const h = consoleHarness();
 
   it('signs in, creates a client and deletes it with the forms alone', async () => {
-    const context = await newContext(browser, tessera.url, { javaScriptEnabled: false });
+    const context = await newContext(h.browser, h.tessera.url, { javaScriptEnabled: false });
     const page = await context.newPage();
     await signIn(page, 'admin', 'test-admin-password');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Clients');
@@ -42,7 +27,7 @@ describe('console without JavaScript', () => {
     );
     // Copy buttons need the script: without it they are not offered.
     assert.equal(await page.getByRole('button', { name: 'Copy' }).count(), 0);
-    const token = await clientCredentials(tessera.url, {
+    const token = await clientCredentials(h.tessera.url, {
       clientId: created.clientId,
       secret: created.secret!,
     });
@@ -54,15 +39,15 @@ describe('console without JavaScript', () => {
     await page.getByLabel('Type the client name to confirm').fill('no-script');
     await clickAndLoad(page, page.getByRole('button', { name: 'Delete client' }));
     assert.equal(new URL(page.url()).pathname, '/admin/clients');
-    assert.equal((await api(tessera, root, 'GET', `/clients/${created.clientId}`)).status, 404);
-    assert.deepEqual((await introspect(tessera.url, ADMIN, String(token.body.access_token))).body, {
+    assert.equal((await api(h.tessera, h.root, 'GET', `/clients/${created.clientId}`)).status, 404);
+    assert.deepEqual((await introspect(h.tessera.url, ADMIN, String(token.body.access_token))).body, {
       active: false,
     });
     await context.close();
   });
 
   it('fills the form from a preset by reloading it', async () => {
-    const context = await newContext(browser, tessera.url, { javaScriptEnabled: false });
+    const context = await newContext(h.browser, h.tessera.url, { javaScriptEnabled: false });
     const page = await context.newPage();
     await signIn(page, 'admin', 'test-admin-password');
     await page.goto('/admin/clients/new');

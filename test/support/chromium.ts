@@ -3,7 +3,10 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { tokenFor } from './admin.js';
+import { startTessera, type RunningTessera } from './tessera.js';
 
 const require = createRequire(import.meta.url);
 
@@ -143,3 +146,42 @@ export const clipboardText = (page: Page): Promise<string> =>
       globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
     ).navigator.clipboard.readText(),
   );
+
+/** The bootstrap administrator's password on a test server (fixed by `startTessera`). */
+export const ADMIN_PASSWORD = 'test-admin-password';
+
+/** What a console test file works with. */
+export interface ConsoleHarness {
+  tessera: RunningTessera;
+  browser: Browser;
+  /** A bootstrap admin token for the admin API. */
+  root: string;
+  /** A page of its own browser context, signed in as `admin`. */
+  page: Page;
+  context: BrowserContext;
+}
+
+/**
+ * Starts Tessera and Chromium before the file's tests, with one page signed in as `admin`,
+ * and stops both after them.
+ */
+export function consoleHarness(
+  options: { mtls?: boolean; javaScriptEnabled?: boolean } = {},
+): ConsoleHarness {
+  const harness = {} as ConsoleHarness;
+  let browser: (Browser & { dispose(): Promise<void> }) | undefined;
+  before(async () => {
+    harness.tessera = await startTessera({ mtls: options.mtls ?? false });
+    browser = await launchChromium();
+    harness.browser = browser;
+    harness.root = await tokenFor(harness.tessera.url);
+    harness.context = await newContext(browser, harness.tessera.url, options);
+    harness.page = await harness.context.newPage();
+    await signIn(harness.page, 'admin', ADMIN_PASSWORD);
+  });
+  after(async () => {
+    await browser?.dispose();
+    await harness.tessera?.close();
+  });
+  return harness;
+}
