@@ -101,8 +101,17 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     await next();
   }
 
+  const issuerHost = new URL(config.issuer);
+  const loopback = new Set(['localhost', '127.0.0.1', '[::1]']);
+
   /** Sends the browser to sign in, and back to `returnTo` afterwards. */
   async function signIn(ctx: Context, returnTo: string) {
+    // Opened as 127.0.0.1 while the issuer says localhost (or the reverse): the session cookie
+    // must be set on the issuer's host, where the sign-in comes back to.
+    if (ctx.host !== issuerHost.host && loopback.has(ctx.hostname) && loopback.has(issuerHost.hostname)) {
+      ctx.status = 303;
+      return ctx.redirect(`${config.issuer}${ctx.originalUrl}`);
+    }
     const session = (ctx.state.consoleSession as ConsoleSession | null) ?? sessions.create();
     const account = typeof ctx.query.account === 'string' && ctx.query.account ? ctx.query.account : null;
     const { pending, url } = oauth.start(returnTo, account);

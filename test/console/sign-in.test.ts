@@ -34,6 +34,14 @@ describe('console sign-in', () => {
     assert.doesNotMatch(cookie, /; secure/);
   });
 
+  it('sends a browser that opened the console under another loopback name to the issuer first', async () => {
+    const other = h.tessera.url.replace('127.0.0.1', 'localhost');
+    const response = await fetch(`${other}/admin/users?x=1`, { redirect: 'manual' });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), `${h.tessera.url}/admin/users?x=1`);
+    assert.deepEqual(response.headers.getSetCookie(), []);
+  });
+
   it('signs an admin in through the sign-in form; the h.browser holds only the session cookie', async () => {
     const context = await newContext(h.browser, h.tessera.url);
     const page = await context.newPage();
