@@ -8,6 +8,21 @@ import { healthRoutes, type Pingable } from './http/health.js';
 import { assetRoutes } from './http/assets.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { unrouted } from './http/unrouted.js';
+import { ROUTES } from './provider/create-provider.js';
+
+/** The methods oidc-provider answers on each of its paths. */
+const PROTOCOL_METHODS: Record<string, readonly string[]> = {
+  '/.well-known/openid-configuration': ['GET', 'HEAD'],
+  '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
+  [ROUTES.authorization]: ['GET', 'HEAD', 'POST'],
+  [ROUTES.token]: ['POST'],
+  [ROUTES.introspection]: ['POST'],
+  [ROUTES.revocation]: ['POST'],
+  [ROUTES.jwks]: ['GET', 'HEAD'],
+  [ROUTES.userinfo]: ['GET', 'HEAD', 'POST'],
+  [ROUTES.end_session]: ['GET', 'HEAD', 'POST'],
+};
 
 export interface AppDeps {
   provider: Provider;
@@ -32,6 +47,7 @@ export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
   provider.use(requestLog(logger));
   provider.use(securityHeaders(provider.issuer));
+  provider.use(unrouted(PROTOCOL_METHODS));
   for (const middleware of deps.protocol) provider.use(middleware);
 
   const health = healthRoutes(deps.stores);

@@ -20,7 +20,7 @@ import { ConfigError, scopeDescription, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { createProvider, missingCertificateIsInvalidClient } from './provider/create-provider.js';
+import { createProvider, protocolErrors } from './provider/create-provider.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
 import type { Limiter } from './stores/limiter.js';
@@ -199,7 +199,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
-      protocol: [missingCertificateIsInvalidClient(certificateSource)],
+      protocol: [protocolErrors(certificateSource)],
       interactions: interactionRoutes({
         provider,
         login: createLoginService({ clientStore, limiter, secrets }),
@@ -237,9 +237,9 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       secrets,
       mtlsServerOptions: pki.serverTls && {
         ...pki.serverTls,
-        // The CA names the client CA as the one whose certificates are welcome; clients with a
-        // self-signed certificate send theirs anyway. Verification is Tessera's, per client.
-        ca: [pki.clientCa.certPem],
+        // No CA names in the certificate request: a conforming client (the JDK's, say) offers
+        // only certificates from the CAs named, which would leave out self-signed ones.
+        // Verification is Tessera's, per client (the client CA, or the client's own keys).
         requestCert: true,
         rejectUnauthorized: false,
         minVersion: 'TLSv1.2',

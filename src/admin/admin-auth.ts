@@ -17,7 +17,13 @@ export function adminAuth(deps: {
   return async function authenticateAdmin(ctx, next) {
     const header = ctx.get('authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-    if (!match?.[1]) throw invalidToken(header ? 'malformed Authorization header' : 'missing bearer token');
+    // RFC 6750 section 3.1: a request without any credentials gets a challenge without an error code.
+    if (!header) {
+      throw new AppError(401, 'invalid_token', 'missing bearer token', {
+        headers: { 'www-authenticate': 'Bearer realm="tessera"' },
+      });
+    }
+    if (!match?.[1]) throw invalidToken('malformed Authorization header');
     try {
       ctx.state.principal = await principals.fromToken(match[1], requestCertificate(ctx, certificateSource));
     } catch (error) {

@@ -54,6 +54,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     router.use(domain.routes());
   }
   // Anything else under the prefix answers in the API's own error shape.
+  router.all('/', unknownEndpoint);
   router.all('/{*rest}', unknownEndpoint);
   return router;
 }

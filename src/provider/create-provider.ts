@@ -51,25 +51,45 @@ export const ROUTES = {
   challenge: '/oauth/challenge',
 } as const;
 
+/** The endpoints that authenticate clients, whose errors RFC 6749 section 5.2 shapes. */
+const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
+
+/** What oidc-provider says when a request carried no client authentication at all. */
+const NO_CLIENT_AUTH = 'no client authentication mechanism provided';
+/** What oidc-provider says when a client uses a grant type it is not registered for. */
+const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+
+const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
+
 /**
- * A client whose tokens are bound to its certificate must present one at the token endpoint.
- * oidc-provider answers its absence with `400 invalid_grant`; the contract (section 6) wants
- * `401 invalid_client` where a certificate is needed and none came, whichever grant was used.
- * Runs after the provider has rendered its answer, and changes only that one.
+ * Brings oidc-provider's errors at the client-authenticating endpoints to RFC 6749 section 5.2
+ * and the contract (sections 3 and 6), changing only those answers after the provider rendered
+ * them:
+ * - no client authentication at all is `401 invalid_client` (oidc-provider says `400
+ *   invalid_request`; several mechanisms at once stay `invalid_request`);
+ * - a grant type the client is not registered for is `400 unauthorized_client`;
+ * - a client whose tokens are bound to its certificate and that came without one is `401
+ *   invalid_client` whichever grant it used (oidc-provider says `400 invalid_grant`).
  */
-export function missingCertificateIsInvalidClient(source: CertificateSource): Middleware {
-  return async function missingCertificateIsInvalidClient(ctx, next) {
+export function protocolErrors(source: CertificateSource): Middleware {
+  return async function protocolErrors(ctx, next) {
     await next();
+    if (!CLIENT_AUTH_ROUTES.has(ctx.path) || ctx.status !== 400) return;
+    const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
     const { oidc } = ctx as Partial<KoaContextWithOIDC>;
-    if (
+    if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTH) {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'no client authentication was included' };
+    } else if (body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) {
+      ctx.body = { error: 'unauthorized_client', error_description: GRANT_NOT_ALLOWED };
+    } else if (
       ctx.path === ROUTES.token &&
-      ctx.status === 400 &&
-      (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_grant' &&
+      body?.error === 'invalid_grant' &&
       oidc?.client?.tlsClientCertificateBoundAccessTokens &&
       !requestCertificate(ctx, source)
     ) {
       ctx.status = 401;
-      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+      ctx.body = INVALID_CLIENT;
     }
   };
 }
@@ -242,16 +262,22 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: 14 * 24 * 3600,
     },
     // RFC 8705 section 5: oidc-provider does not advertise the mTLS endpoints itself.
-    discovery: deps.mtlsBaseUrl
-      ? {
-          mtls_endpoint_aliases: {
-            token_endpoint: `${deps.mtlsBaseUrl}${ROUTES.token}`,
-            introspection_endpoint: `${deps.mtlsBaseUrl}${ROUTES.introspection}`,
-            revocation_endpoint: `${deps.mtlsBaseUrl}${ROUTES.revocation}`,
-            userinfo_endpoint: `${deps.mtlsBaseUrl}${ROUTES.userinfo}`,
-          },
-        }
-      : {},
+    discovery: {
+      // RFC 8414 section 2: without these, clients assume client_secret_basic only. Public
+      // clients may revoke their own tokens but not introspect.
+      introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((method) => method !== 'none'),
+      revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+      ...(deps.mtlsBaseUrl
+        ? {
+            mtls_endpoint_aliases: {
+              token_endpoint: `${deps.mtlsBaseUrl}${ROUTES.token}`,
+              introspection_endpoint: `${deps.mtlsBaseUrl}${ROUTES.introspection}`,
+              revocation_endpoint: `${deps.mtlsBaseUrl}${ROUTES.revocation}`,
+              userinfo_endpoint: `${deps.mtlsBaseUrl}${ROUTES.userinfo}`,
+            },
+          }
+        : {}),
+    },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: interactionPolicyWithActiveUsers(),
@@ -275,8 +301,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       await grant.save();
       return grant;
     },
+    // HTML only where a browser is sent (authorization and its pages); every other endpoint
+    // answers RFC 6749 JSON whatever the Accept header prefers (Java's default prefers HTML).
     async renderError(ctx, out) {
-      renderErrorPage(ctx, ctx.status >= 400 ? ctx.status : 400, out.error, out.error_description);
+      const pages = [ROUTES.authorization, ROUTES.end_session];
+      if (pages.some((page) => ctx.path === page || ctx.path.startsWith(`${page}/`))) {
+        renderErrorPage(ctx, ctx.status >= 400 ? ctx.status : 400, out.error, out.error_description);
+        return;
+      }
+      ctx.type = 'json';
+      ctx.body = out;
     },
     // Tokens of a client with a service user carry that user as `sub` (RFC 7662 introspection).
     extraTokenClaims(ctx, token) {
