@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { formatGeneratedCredentials } from './bootstrap.js';
@@ -98,6 +98,9 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** How long a stop waits for requests in flight before it closes what is left (contract section 8). */
+const STOP_GRACE_MS = 8_000;
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -110,7 +113,20 @@ async function main(): Promise<void> {
   if (cluster.isPrimary && config.workers > 1) return supervise(config, logger);
   const container = await prepare(config, logger);
 
-  const callback = container.app.callback();
+  const handle = container.app.callback();
+  let stopping = false;
+  // After SIGTERM every answer closes its connection, those in flight at the signal included,
+  // so kept-alive clients move elsewhere.
+  const inFlight = new Set<ServerResponse>();
+  const callback = (req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) {
+      res.setHeader('connection', 'close');
+    } else {
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    }
+    return handle(req, res);
+  };
   const server = createServer(callback);
   const mtlsServer = container.mtlsServerOptions
     ? createHttpsServer(container.mtlsServerOptions, callback)
@@ -137,12 +153,17 @@ async function main(): Promise<void> {
     'tessera listening',
   );
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     const listeners = [server, mtlsServer].filter((listener) => listener !== undefined);
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    // Whatever is still open after the grace period is cut, so the process always exits.
+    setTimeout(() => {
+      logger.warn({ grace_seconds: STOP_GRACE_MS / 1000 }, 'stopping: closing the connections still open');
+      for (const listener of listeners) listener.closeAllConnections();
+    }, STOP_GRACE_MS).unref();
     Promise.all(
       listeners.map((listener) => {
         const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
