@@ -14,7 +14,10 @@ export function unrouted(known: Readonly<Record<string, readonly string[]>>): Mi
     if (allowed && !allowed.includes(ctx.method)) {
       ctx.status = 405;
       ctx.set('allow', allowed.join(', '));
-      ctx.body = { error: 'invalid_request', error_description: `${ctx.method} is not allowed here; use ${allowed.join(' or ')}` };
+      ctx.body = {
+        error: 'invalid_request',
+        error_description: `${ctx.method} is not allowed here; use ${allowed.join(' or ')}`,
+      };
       return;
     }
     ctx.status = 404;

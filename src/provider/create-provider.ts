@@ -52,7 +52,11 @@ export const ROUTES = {
 } as const;
 
 /** The endpoints that authenticate clients, whose errors RFC 6749 section 5.2 shapes. */
-const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
+const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
+  ROUTES.token,
+  ROUTES.introspection,
+  ROUTES.revocation,
+]);
 
 /** What oidc-provider says when a request carried no client authentication at all. */
 const NO_CLIENT_AUTH = 'no client authentication mechanism provided';
