@@ -31,6 +31,10 @@ export function rateLimiterPort(store: string, create: (rule: LimitRule) => Rate
   return {
     check: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).get(key))),
     hit: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).penalty(key, 1))),
+    reward: (rule, key) =>
+      guarded(async () => {
+        await limiterFor(rule).reward(key, 1);
+      }),
     reset: (rule, key) =>
       guarded(async () => {
         await limiterFor(rule).delete(key);

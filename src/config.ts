@@ -49,6 +49,8 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly maxAccessTokenTtl: number;
   readonly maxClientsPerAccount: number;
+  /** Failed client authentications per client id and source address per 5 minutes before `429`. */
+  readonly clientAuthMaxFailures: number;
   /** The deployment's own scopes (from `TESSERA_SCOPES`), without the built-in ones. */
   readonly extraScopes: readonly string[];
   /** Built-in scopes plus `extraScopes`, in that order. */
@@ -220,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const maxClientsPerAccount = integer(env, 'TESSERA_MAX_CLIENTS_PER_ACCOUNT', 100, 1, 1_000_000);
+  const clientAuthMaxFailures = integer(env, 'TESSERA_CLIENT_AUTH_MAX_FAILURES', 20, 1, 1_000_000);
 
   const scopesRaw = env.TESSERA_SCOPES === undefined ? 'api:read api:write' : env.TESSERA_SCOPES;
   const extraScopes = [...new Set(scopesRaw.split(/\s+/).filter(Boolean))];
@@ -280,6 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl,
     maxAccessTokenTtl,
     maxClientsPerAccount,
+    clientAuthMaxFailures,
     extraScopes: Object.freeze(extraScopes),
     scopes: Object.freeze(scopes),
     adminClientSecret,

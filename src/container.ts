@@ -20,7 +20,8 @@ import { ConfigError, scopeDescription, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { createProvider, protocolErrors } from './provider/create-provider.js';
+import { CLIENT_AUTH_ROUTES, createProvider, protocolErrors } from './provider/create-provider.js';
+import { createClientAuthThrottle } from './auth/client-auth-throttle.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
 import type { Limiter } from './stores/limiter.js';
@@ -167,6 +168,12 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       proxyHeader: config.mtlsProxyHeader,
       trustedProxies: config.trustedProxies,
     };
+    const throttle = createClientAuthThrottle({
+      limiter,
+      maxFailures: config.clientAuthMaxFailures,
+      logger,
+      paths: CLIENT_AUTH_ROUTES,
+    });
     const provider = createProvider({
       config,
       clientStore,
@@ -177,6 +184,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       certificateSource,
       clientCache,
       secrets,
+      throttle,
       mtlsBaseUrl: mtlsBaseUrl(config),
     });
     provider.on('grant.success', (ctx: { oidc?: { client?: { clientId: string } } }) => {
@@ -199,7 +207,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const app = createApp({
       provider,
       logger,
-      protocol: [protocolErrors(certificateSource)],
+      protocol: [throttle.middleware(), protocolErrors(certificateSource)],
       interactions: interactionRoutes({
         provider,
         login: createLoginService({ clientStore, limiter, secrets }),

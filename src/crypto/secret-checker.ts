@@ -46,8 +46,9 @@ export interface SecretCheckerStats {
  *   Failed checks are never remembered, and passwords are never cached.
  * - The same presentation arriving while its check runs waits for that check.
  * - At most `maxConcurrent` argon2 checks run at once; others wait in a bounded queue, with a
- *   per-subject share, so a flood of wrong secrets can neither occupy every libuv thread nor
- *   crowd out other clients. Beyond that, {@link SecretChecksBusyError}.
+ *   per-subject share (a client's secrets per source address, a user's password), so a flood of
+ *   wrong secrets can neither occupy every libuv thread nor crowd out other clients, nor the
+ *   same client elsewhere. Beyond that, {@link SecretChecksBusyError}.
  */
 export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const maxConcurrent = options.maxConcurrent ?? 2;
@@ -96,8 +97,17 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
     createHmac('sha256', macKey).update(`${clientId.length}:${clientId}:${presented}`).digest('hex');
 
   return {
-    /** True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s current one). */
-    async checkClientSecret(clientId: string, hash: string, presented: string): Promise<boolean> {
+    /**
+     * True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s
+     * current one). `source` (the caller's address) keeps one source's checks from taking every
+     * slot of the client; `beforeHashing` runs only when argon2 is about to run, and may refuse.
+     */
+    async checkClientSecret(
+      clientId: string,
+      hash: string,
+      presented: string,
+      options: { source?: string; beforeHashing?: () => Promise<void> } = {},
+    ): Promise<boolean> {
       const mac = macOf(clientId, presented);
       if (verified.get(mac) === hash) {
         stats.cacheHits += 1;
@@ -108,7 +118,11 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
       const flight = `${mac}:${hash}`;
       let pending = inFlight.get(flight);
       if (!pending) {
-        pending = limited(`client:${clientId}`, () => verify(hash, presented))
+        const hashing = async () => {
+          await options.beforeHashing?.();
+          return limited(`client:${clientId}:${options.source ?? ''}`, () => verify(hash, presented));
+        };
+        pending = hashing()
           .then((ok) => {
             if (ok) verified.set(mac, hash);
             return ok;

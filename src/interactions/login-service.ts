@@ -6,10 +6,15 @@ import type { Limiter, LimitRule } from '../stores/limiter.js';
 /** The authorization parameter with which the console names the account to sign in to. */
 export const CONSOLE_ACCOUNT_PARAM = 'tessera_account';
 
-/** Failed sign-ins allowed per window, per username and per source address, before 429. */
+/**
+ * Failed sign-ins allowed per 15 minutes before `429` (contract section 8): per username and
+ * address, per address, and per username from all addresses only as a far higher backstop, so
+ * that a few wrong passwords from elsewhere never lock a user out.
+ */
 export const LOGIN_LIMITS = {
-  perUsername: { name: 'login-user', points: 5, windowSeconds: 15 * 60 },
+  perUserAndAddress: { name: 'login-user-addr', points: 5, windowSeconds: 15 * 60 },
   perAddress: { name: 'login-addr', points: 20, windowSeconds: 15 * 60 },
+  perUsername: { name: 'login-user', points: 100, windowSeconds: 15 * 60 },
 } as const satisfies Record<string, LimitRule>;
 
 export type SignInResult =
@@ -54,9 +59,11 @@ export function createLoginService(deps: {
       password: string;
       address: string;
     }): Promise<SignInResult> {
+      const user = `${input.accountId ?? '-'}:${input.username.toLowerCase()}`;
       const limits = [
-        [LOGIN_LIMITS.perUsername, `${input.accountId ?? '-'}:${input.username.toLowerCase()}`],
+        [LOGIN_LIMITS.perUserAndAddress, `${user}|${input.address}`],
         [LOGIN_LIMITS.perAddress, input.address],
+        [LOGIN_LIMITS.perUsername, user],
       ] as const;
       // Checked before the password, so a flood of guesses costs no argon2 work.
       const states = await Promise.all(limits.map(([rule, key]) => limiter.check(rule, key)));
@@ -67,17 +74,17 @@ export function createLoginService(deps: {
           retryAfterSeconds: Math.max(...limited.map((s) => s.retryAfterSeconds)),
         };
       }
-      const user =
+      const found =
         input.accountId && input.username
           ? await clientStore.findUserByUsername(input.accountId, input.username)
           : null;
       let ok: boolean;
       try {
         ok =
-          !!user &&
-          !user.disabled &&
+          !!found &&
+          !found.disabled &&
           input.password.length > 0 &&
-          (await secrets.checkPassword(user.id, user.password_hash, input.password));
+          (await secrets.checkPassword(found.id, found.password_hash, input.password));
       } catch (error) {
         if (error instanceof SecretChecksBusyError) return { outcome: 'busy' };
         throw error;
@@ -86,8 +93,9 @@ export function createLoginService(deps: {
         await Promise.all(limits.map(([rule, key]) => limiter.hit(rule, key)));
         return { outcome: 'refused' };
       }
+      // A success clears this address's count for the user; the others run their course.
       await limiter.reset(...limits[0]);
-      return { outcome: 'signed_in', userId: user!.id };
+      return { outcome: 'signed_in', userId: found!.id };
     },
   };
 }

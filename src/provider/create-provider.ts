@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientCache } from '../clients/client-cache.js';
 import { AUTH_METHODS } from '../clients/client-schema.js';
+import type { ClientAuthThrottle } from '../auth/client-auth-throttle.js';
 import type { SecretChecker } from '../crypto/secret-checker.js';
 import type { PrivateJwks } from '../crypto/keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
@@ -30,6 +31,8 @@ export interface ProviderDeps {
   certificateSource: CertificateSource;
   clientCache: ClientCache;
   secrets: SecretChecker;
+  /** Refuses a throttled client id and address when the provider looks the client up. */
+  throttle: Pick<ClientAuthThrottle, 'beforeLookup' | 'beforeHashing' | 'source'>;
   /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */
   mtlsBaseUrl: string | undefined;
 }
@@ -52,7 +55,7 @@ export const ROUTES = {
 } as const;
 
 /** The endpoints that authenticate clients, whose errors RFC 6749 section 5.2 shapes. */
-const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
+export const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
   ROUTES.token,
   ROUTES.introspection,
   ROUTES.revocation,
@@ -78,6 +81,8 @@ const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client aut
 export function protocolErrors(source: CertificateSource): Middleware {
   return async function protocolErrors(ctx, next) {
     await next();
+    // Contract section 8: every 503 (a store down, the argon2 checks full) says when to retry.
+    if (ctx.status === 503 && !ctx.response.get('retry-after')) ctx.set('retry-after', '1');
     if (!CLIENT_AUTH_ROUTES.has(ctx.path) || ctx.status !== 400) return;
     const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
     const { oidc } = ctx as Partial<KoaContextWithOIDC>;
@@ -161,7 +166,10 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   // Clients are served from the client cache, which the provider asks on every request.
   const clientAdapter = {
-    find: (id: string) => deps.clientCache.metadata(id),
+    async find(id: string) {
+      await deps.throttle.beforeLookup(id);
+      return deps.clientCache.metadata(id);
+    },
     async upsert() {
       throw new Error('clients are managed through the admin API');
     },
@@ -343,7 +351,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
   // A flood of checks answers 503 (SecretChecksBusyError renders so) rather than queueing forever.
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
-    return deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented);
+    return deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented, {
+      source: deps.throttle.source(),
+      beforeHashing: () => deps.throttle.beforeHashing(),
+    });
   };
 
   registerClientCredentialsGrant(provider, clientCertificate);

@@ -28,6 +28,8 @@ export interface Limiter {
   check(rule: LimitRule, key: string): Promise<LimitState>;
   /** Counts one hit against `key` under `rule` and says where it stands afterwards. */
   hit(rule: LimitRule, key: string): Promise<LimitState>;
+  /** Takes back one hit of `key` under `rule` (one counted ahead of an attempt that then succeeded). */
+  reward(rule: LimitRule, key: string): Promise<void>;
   /** Forgets every hit of `key` under `rule`. */
   reset(rule: LimitRule, key: string): Promise<void>;
 }

@@ -52,6 +52,18 @@ export function limiterContract(backend: string, open: () => Promise<LimiterHarn
       assert.deepEqual(await a.check(one, 'x'), { hits: 0, limited: false, retryAfterSeconds: 0 });
     });
 
+    it('takes back one hit on reward', async () => {
+      const [a, b] = harness.limiters;
+      const limit = rule(2);
+      await a.hit(limit, 'r');
+      await a.hit(limit, 'r');
+      assert.equal((await b.check(limit, 'r')).limited, true);
+      await b.reward(limit, 'r');
+      const after = await a.check(limit, 'r');
+      assert.equal(after.hits, 1);
+      assert.equal(after.limited, false);
+    });
+
     it('checks without counting', async () => {
       const [a] = harness.limiters;
       const limit = rule(1);

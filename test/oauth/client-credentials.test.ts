@@ -140,7 +140,7 @@ describe('client_credentials grant', () => {
       client_secret: postClient.secret,
     });
     assert.equal(code.status, 400);
-    assert.equal(code.body.error, 'invalid_request');
+    assert.equal(code.body.error, 'unauthorized_client');
     const missing = await postForm(`${tessera.url}/oauth/token`, {
       client_id: postClient.clientId,
       client_secret: postClient.secret,
