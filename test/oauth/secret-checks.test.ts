@@ -101,6 +101,7 @@ describe('client secret checks: verified once, bounded under load', () => {
     assert.equal(statuses.filter((s) => s === 503).length, after.refused - before.refused);
     assert.equal(statuses.filter((s) => s === 401).length, after.argon2 - before.argon2);
     for (const refused of results.filter((r) => r.status === 503)) {
+      assert.equal(refused.headers.get('retry-after'), '1');
       assert.deepEqual(refused.body, {
         error: 'temporarily_unavailable',
         error_description: 'too many client authentications in progress; retry shortly',

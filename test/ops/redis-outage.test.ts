@@ -38,6 +38,7 @@ describe('Redis goes away and comes back', () => {
 
     const during = await clientCredentials(tessera.url, admin);
     assert.equal(during.status, 503);
+    assert.equal(during.headers.get('retry-after'), '1');
     assert.deepEqual(during.body, {
       error: 'temporarily_unavailable',
       error_description: 'token_store is unavailable; retry shortly',
@@ -54,6 +55,7 @@ describe('Redis goes away and comes back', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(adminCall.status, 503);
+    assert.equal(adminCall.headers.get('retry-after'), '1');
     assert.deepEqual(await adminCall.json(), {
       error: 'temporarily_unavailable',
       error_description: 'token_store is unavailable; retry shortly',

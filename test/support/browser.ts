@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { send } from './tls.js';
 
 export interface Page {
   status: number;
@@ -15,10 +16,12 @@ export class Browser {
   constructor(
     private readonly base: string,
     private readonly stopAt?: string,
+    /** The source address of its connections (any of 127/8), for limits per address. */
+    private readonly localAddress?: string,
   ) {}
 
-  private remember(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
+  private remember(setCookies: string[]): void {
+    for (const header of setCookies) {
       const [pair = ''] = header.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
@@ -31,16 +34,33 @@ export class Browser {
   private async request(url: string, init: RequestInit = {}): Promise<Page> {
     const absolute = new URL(url, this.base).toString();
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(absolute, {
-      ...init,
-      redirect: 'manual',
-      headers: {
-        ...(init.headers as Record<string, string>),
-        ...(cookie ? { cookie } : {}),
-        accept: 'text/html',
-      },
-    });
-    this.remember(response);
+    const headers: Record<string, string> = {
+      ...(init.headers as Record<string, string>),
+      ...(cookie ? { cookie } : {}),
+      accept: 'text/html',
+    };
+    if (this.localAddress) {
+      const form =
+        typeof init.body === 'string' ? Object.fromEntries(new URLSearchParams(init.body)) : undefined;
+      const { 'content-type': _type, ...rest } = headers;
+      const res = await send(absolute, {
+        method: init.method ?? 'GET',
+        headers: rest,
+        localAddress: this.localAddress,
+        ...(form ? { form } : {}),
+      });
+      const setCookie = res.headers['set-cookie'] ?? [];
+      this.remember(setCookie);
+      const location = res.headers.location;
+      return {
+        status: res.status,
+        url: absolute,
+        html: String(res.body.text ?? ''),
+        location: location ?? null,
+      };
+    }
+    const response = await fetch(absolute, { ...init, redirect: 'manual', headers });
+    this.remember(response.headers.getSetCookie());
     return {
       status: response.status,
       url: absolute,
