@@ -1,11 +1,13 @@
 import type Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
 import { assetRoutes } from './http/assets.js';
+import { metricsRoutes } from './http/health.js';
+import type { Metrics } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { unrouted } from './http/unrouted.js';
@@ -36,6 +38,17 @@ export interface AppDeps {
   console: Router;
   /** Middleware around oidc-provider's own answers (inside the request log, so it logs their outcome). */
   protocol: Middleware[];
+  metrics: Metrics;
+  /** What `GET /metrics` answers: this process's metrics, or with workers every worker's. */
+  scrape: () => Promise<string>;
+}
+
+/** The route label of a request: its pattern, never a raw path (contract section 8). */
+function routeOf(ctx: Context): string {
+  if (PROTOCOL_METHODS[ctx.path]) return ctx.path;
+  if (ctx.path.startsWith(`${ROUTES.authorization}/`)) return `${ROUTES.authorization}/:uid`;
+  const pattern = (ctx as Context & { routerPath?: string }).routerPath;
+  return pattern && !pattern.includes('{*') ? pattern : 'unmatched';
 }
 
 /**
@@ -45,6 +58,7 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): Provider {
   const { provider, logger } = deps;
+  provider.use(deps.metrics.middleware(routeOf));
   provider.use(requestLog(logger));
   provider.use(securityHeaders(provider.issuer));
   provider.use(unrouted(PROTOCOL_METHODS));
@@ -55,6 +69,7 @@ export function createApp(deps: AppDeps): Provider {
   const own: Middleware = compose([
     errorHandler(logger),
     health.routes(),
+    metricsRoutes(deps.metrics.registry.contentType, deps.scrape).routes(),
     assetRoutes().routes(),
     deps.interactions.routes(),
     deps.admin.routes(),

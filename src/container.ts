@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { ServerOptions } from 'node:https';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -8,6 +9,14 @@ import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createLoginService } from './interactions/login-service.js';
 import { createPrincipalService } from './auth/principal.js';
 import { createAuditService } from './audit/audit-service.js';
+import { workerMetrics } from './http/cluster-metrics.js';
+import {
+  createMetrics,
+  timedStore,
+  timedTokenStore,
+  type AuthFailureReason,
+  type Metrics,
+} from './http/metrics.js';
 import { createConsoleOAuth } from './console/console-oauth.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { createConsoleSessions } from './console/session.js';
@@ -42,6 +51,7 @@ export interface Container extends Stores {
   clients: ClientService;
   users: UserService;
   clientCa: ClientCa;
+  metrics: Metrics;
   /** argon2 checks of this process: counters for tests and metrics. */
   secrets: SecretChecker;
   /** TLS settings of the mTLS listener (asks for a client certificate, never demands one); absent when `MTLS_PORT` is 0. */
@@ -65,6 +75,17 @@ export function mtlsBaseUrl(config: Config): string | undefined {
   url.protocol = 'https:';
   url.port = String(config.mtlsPort);
   return url.origin;
+}
+
+/** Why a presented client failed to authenticate, as the metrics label it (null: throttled). */
+async function failureReason(clientStore: ClientStore, clientId: string | null): Promise<AuthFailureReason> {
+  if (clientId === null) return 'throttled';
+  const client = await clientStore.getClient(clientId);
+  if (!client) return 'unknown_client';
+  if (client.disabled) return 'disabled';
+  if (client.service_user_id && (await clientStore.getUser(client.service_user_id))?.disabled)
+    return 'disabled';
+  return client.token_endpoint_auth_method.includes('tls_client_auth') ? 'bad_certificate' : 'bad_secret';
 }
 
 /** Chooses and opens the store implementations the configuration asks for. */
@@ -144,7 +165,13 @@ export async function openStores(config: Config): Promise<Stores> {
  * the key material, runs the bootstrap and returns the assembled application.
  */
 export async function createContainer(config: Config, logger: Logger, stores?: Stores): Promise<Container> {
-  const { clientStore, tokenStore, marks, limiter } = stores ?? (await openStores(config));
+  const opened = stores ?? (await openStores(config));
+  // Store latency is measured here, where the stores are wired, for every implementation alike.
+  const metrics = createMetrics();
+  const clientStore = timedStore(opened.clientStore, 'client_store', metrics);
+  const tokenStore = timedTokenStore(opened.tokenStore, metrics);
+  const marks = timedStore(opened.marks, 'cache_marks', metrics);
+  const limiter = timedStore(opened.limiter, 'limiter', metrics);
   const usage = createUsageTracker({
     clientStore,
     onError: (err) => logger.warn({ err }, 'could not record last_used_at'),
@@ -162,7 +189,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       marks,
       enabled: !(config.mongodbUri && !config.redisUrl),
     });
-    const secrets = createSecretChecker();
+    const secrets = createSecretChecker({ onClientSecretCheck: metrics.secretCheck });
     const pki = await loadPki(config);
     const certificateSource: CertificateSource = {
       proxyHeader: config.mtlsProxyHeader,
@@ -173,6 +200,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       maxFailures: config.clientAuthMaxFailures,
       logger,
       paths: CLIENT_AUTH_ROUTES,
+      onFailure: async (clientId) => metrics.authFailure(await failureReason(clientStore, clientId)),
     });
     const provider = createProvider({
       config,
@@ -187,9 +215,13 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       throttle,
       mtlsBaseUrl: mtlsBaseUrl(config),
     });
-    provider.on('grant.success', (ctx: { oidc?: { client?: { clientId: string } } }) => {
-      if (ctx.oidc?.client) usage.touch(ctx.oidc.client.clientId);
-    });
+    provider.on(
+      'grant.success',
+      (ctx: { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }) => {
+        if (ctx.oidc?.client) usage.touch(ctx.oidc.client.clientId);
+        metrics.tokenIssued(ctx.oidc?.params?.grant_type);
+      },
+    );
     const audit = createAuditService({ clientStore });
     const clients = createClientService({
       config,
@@ -204,9 +236,16 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const generated = await bootstrap({ config, clientStore, clients, users });
     const principals = createPrincipalService({ provider, clientStore });
     const accounts = createAccountService({ clientStore, clients, audit });
+    const pingables = [
+      { name: 'client_store', ping: () => clientStore.ping() },
+      { name: 'token_store', ping: () => tokenStore.ping() },
+    ];
+    metrics.watchStores(pingables);
     const app = createApp({
       provider,
       logger,
+      metrics,
+      scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
       protocol: [throttle.middleware(), protocolErrors(certificateSource)],
       interactions: interactionRoutes({
         provider,
@@ -227,10 +266,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         audit,
         scopes: config.scopes.map((name) => ({ name, description: scopeDescription(name) })),
       }),
-      stores: [
-        { name: 'client_store', ping: () => clientStore.ping() },
-        { name: 'token_store', ping: () => tokenStore.ping() },
-      ],
+      stores: pingables,
     });
     return {
       config,
@@ -243,6 +279,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       users,
       clientCa: pki.clientCa,
       secrets,
+      metrics,
       mtlsServerOptions: pki.serverTls && {
         ...pki.serverTls,
         // No CA names in the certificate request: a conforming client (the JDK's, say) offers

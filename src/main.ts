@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { formatGeneratedCredentials } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createContainer, type Container } from './container.js';
+import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { createLogger } from './logger.js';
 
 function fail(line: string): never {
@@ -60,6 +61,7 @@ const MMAP_THRESHOLD = '131072';
  */
 async function supervise(config: Config, logger: Logger): Promise<void> {
   await (await prepare(config, logger)).close();
+  serveClusterMetrics();
   let stopping = false;
   const serving = new Set<number>();
   const start = () => {

@@ -57,6 +57,8 @@ export function createClientAuthThrottle(deps: {
   logger: Logger;
   /** The paths whose client authentication is throttled. */
   paths: ReadonlySet<string>;
+  /** Told of every failed or throttled authentication, with the presented client id (null: throttled). */
+  onFailure?: (clientId: string | null) => Promise<void>;
 }): ClientAuthThrottle {
   const { limiter, logger } = deps;
   const rule: LimitRule = {
@@ -91,10 +93,12 @@ export function createClientAuthThrottle(deps: {
         await scope.run(attempt, next);
         if (attempt.throttled) {
           ctx.set('retry-after', String(Math.max(1, attempt.throttled.retryAfterSeconds)));
+          await deps.onFailure?.(null);
           return;
         }
         const body = ctx.body as { error?: unknown } | undefined;
         const failed = ctx.status === 401 && body?.error === 'invalid_client';
+        if (failed && attempt.clientId !== undefined) await deps.onFailure?.(attempt.clientId);
         if (attempt.reserved) {
           if (failed) counted(attempt, attempt.reserved);
           else await limiter.reward(rule, keyOf(attempt));

@@ -23,6 +23,8 @@ export interface SecretCheckerOptions {
   maxEntries?: number;
   /** The hash check itself (argon2id); replaceable so the limits can be tested on their own. */
   verify?: (hash: string, presented: string) => Promise<boolean>;
+  /** Told how each client secret check ended (for metrics). */
+  onClientSecretCheck?: (result: 'cached' | 'verified' | 'failed' | 'busy') => void;
 }
 
 export interface SecretCheckerStats {
@@ -106,11 +108,12 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
       clientId: string,
       hash: string,
       presented: string,
-      options: { source?: string; beforeHashing?: () => Promise<void> } = {},
+      call: { source?: string; beforeHashing?: () => Promise<void> } = {},
     ): Promise<boolean> {
       const mac = macOf(clientId, presented);
       if (verified.get(mac) === hash) {
         stats.cacheHits += 1;
+        options.onClientSecretCheck?.('cached');
         return true;
       }
       // A client starting up sends many requests at once with a secret not yet verified: one
@@ -119,8 +122,8 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
       let pending = inFlight.get(flight);
       if (!pending) {
         const hashing = async () => {
-          await options.beforeHashing?.();
-          return limited(`client:${clientId}:${options.source ?? ''}`, () => verify(hash, presented));
+          await call.beforeHashing?.();
+          return limited(`client:${clientId}:${call.source ?? ''}`, () => verify(hash, presented));
         };
         pending = hashing()
           .then((ok) => {
@@ -130,7 +133,18 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
           .finally(() => inFlight.delete(flight));
         inFlight.set(flight, pending);
       }
-      return pending;
+      const told = options.onClientSecretCheck;
+      if (!told) return pending;
+      return pending.then(
+        (ok) => {
+          told(ok ? 'verified' : 'failed');
+          return ok;
+        },
+        (error: unknown) => {
+          if (error instanceof SecretChecksBusyError) told('busy');
+          throw error;
+        },
+      );
     },
 
     /** A user's password check: never cached, but within the same limits. */

@@ -47,3 +47,14 @@ export function healthRoutes(stores: Pingable[]): Router {
   });
   return router;
 }
+
+/** `GET /metrics`: Prometheus text. Meant for the operator's scraper: restrict it at the proxy. */
+export function metricsRoutes(contentType: string, scrape: () => Promise<string>): Router {
+  const router = new Router();
+  router.get('/metrics', async function serveMetrics(ctx) {
+    ctx.set('cache-control', 'no-store');
+    ctx.type = contentType;
+    ctx.body = await scrape();
+  });
+  return router;
+}
