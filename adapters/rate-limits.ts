@@ -6,7 +6,15 @@ import type { Limiter, LimitRule, LimitState } from '../src/stores/limiter.js';
  * The limiter port over rate-limiter-flexible: one of its limiters per rule, made by `create`
  * on first use. A failure of the backing store is {@link StoreUnavailableError} for `store`.
  */
-export function rateLimiterPort(store: string, create: (rule: LimitRule) => RateLimiterAbstract): Limiter {
+export function rateLimiterPort(
+  store: string,
+  create: (rule: LimitRule) => RateLimiterAbstract,
+  /**
+   * Whether the store holds a counter under `storeKey` at all: a cheaper question than the
+   * limiter's own read, asked first, since most keys have no failures counted.
+   */
+  counted?: (storeKey: string) => Promise<boolean>,
+): Limiter {
   const limiters = new Map<string, RateLimiterAbstract>();
   const limiterFor = (rule: LimitRule) => {
     let limiter = limiters.get(rule.name);
@@ -29,7 +37,12 @@ export function rateLimiterPort(store: string, create: (rule: LimitRule) => Rate
     }
   };
   return {
-    check: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).get(key))),
+    check: (rule, key) =>
+      guarded(async () => {
+        const limiter = limiterFor(rule);
+        if (counted && !(await counted(limiter.getKey(key)))) return stateOf(rule, null);
+        return stateOf(rule, await limiter.get(key));
+      }),
     hit: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).penalty(key, 1))),
     reward: (rule, key) =>
       guarded(async () => {

@@ -14,5 +14,8 @@ export function createRedisLimiter(client: RedisClient): Limiter {
         points: rule.points,
         duration: rule.windowSeconds,
       }),
+    // One EXISTS (pipelined with the request's other commands) instead of a MULTI of GET and
+    // PTTL for every key that has no failures counted.
+    async (storeKey) => (await client.exists(storeKey)) === 1,
   );
 }
