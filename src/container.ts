@@ -200,7 +200,11 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       maxFailures: config.clientAuthMaxFailures,
       logger,
       paths: CLIENT_AUTH_ROUTES,
-      onFailure: async (clientId) => metrics.authFailure(await failureReason(clientStore, clientId)),
+      onFailure: async (clientId) => {
+        const reason = await failureReason(clientStore, clientId);
+        metrics.authFailure(reason);
+        if (clientId !== null && reason !== 'unknown_client') usage.authFailed(clientId);
+      },
     });
     const provider = createProvider({
       config,
@@ -218,7 +222,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     provider.on(
       'grant.success',
       (ctx: { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }) => {
-        if (ctx.oidc?.client) usage.touch(ctx.oidc.client.clientId);
+        if (ctx.oidc?.client) usage.tokenIssued(ctx.oidc.client.clientId);
         metrics.tokenIssued(ctx.oidc?.params?.grant_type);
       },
     );
@@ -231,6 +235,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       clientCa: pki.clientCa,
       change: clientCache.change,
       validateMetadata: (metadata) => provider.Client.validate(metadata as never),
+      usage,
     });
     const users = createUserService({ clientStore, audit, change: clientCache.change });
     const generated = await bootstrap({ config, clientStore, clients, users });

@@ -129,6 +129,10 @@ export async function openMongoClientStore(
         { key: { id: 1 }, name: 'id_unique', unique: true },
         { key: { account_id: 1, at: -1, id: -1 }, name: 'account_listing' },
       ]),
+      db.collection('usage').createIndexes([
+        { key: { client_id: 1, hour: 1 }, name: 'client_hour_unique', unique: true },
+        { key: { hour: 1 }, name: 'hour' },
+      ]),
     ]);
   } catch (error) {
     await client.close();
@@ -146,6 +150,7 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
   const users = db.collection('users');
   const secrets = db.collection('secret_values');
   const audit = db.collection('audit');
+  const usage = db.collection('usage');
 
   const insert = async (collection: Collection, doc: Document, fields: Record<string, string>) => {
     try {
@@ -207,6 +212,37 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
       return update<ClientRecord>(clients, { client_id: { $eq: text(clientId, 'client_id') } }, set, {
         name_key: 'client_name',
       });
+    },
+    async addUsage(clientId, counts, keepFrom) {
+      const id = text(clientId, 'client_id');
+      if (counts.length > 0) {
+        // Plain equality (of checked strings) so an upsert seeds both fields.
+        await usage.bulkWrite(
+          counts.map((count) => ({
+            updateOne: {
+              filter: { client_id: id, hour: text(count.hour, 'hour') },
+              update: { $inc: { tokens_issued: count.tokens_issued, auth_failures: count.auth_failures } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      }
+      await usage.deleteMany({ hour: { $lt: text(keepFrom, 'hour') } });
+    },
+    async listUsage(clientId, fromHour) {
+      const rows = await usage
+        .find(
+          { client_id: { $eq: text(clientId, 'client_id') }, hour: { $gte: text(fromHour, 'hour') } },
+          { projection: { _id: 0, hour: 1, tokens_issued: 1, auth_failures: 1 } },
+        )
+        .sort({ hour: 1 })
+        .toArray();
+      return rows.map((row) => ({
+        hour: String(row.hour),
+        tokens_issued: Number(row.tokens_issued ?? 0),
+        auth_failures: Number(row.auth_failures ?? 0),
+      }));
     },
     async touchClient(clientId, at) {
       await clients.updateOne(

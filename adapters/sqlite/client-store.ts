@@ -73,6 +73,14 @@ function docOrNull<T>(row: unknown): T | null {
 
 /** The embedded client store: documents as JSON beside the columns that are indexed. */
 export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
+  const addUsageRow = db.prepare(
+    `INSERT INTO usage (client_id, hour, tokens, failures) VALUES (?, ?, ?, ?)
+     ON CONFLICT (client_id, hour) DO UPDATE SET tokens = tokens + excluded.tokens, failures = failures + excluded.failures`,
+  );
+  const pruneUsage = db.prepare('DELETE FROM usage WHERE hour < ?');
+  const listUsageRows = db.prepare(
+    'SELECT hour, tokens, failures FROM usage WHERE client_id = ? AND hour >= ? ORDER BY hour',
+  );
   const getClientRow = db.prepare('SELECT doc FROM clients WHERE client_id = ?');
   const insertClient = db.prepare(
     'INSERT INTO clients (client_id, account_id, name_key, created_at, doc) VALUES (?, ?, ?, ?, ?)',
@@ -173,6 +181,19 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
     async deleteClient(clientId) {
       return db.prepare('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
+    },
+    async addUsage(clientId, counts, keepFrom) {
+      db.transaction(() => {
+        for (const count of counts) {
+          addUsageRow.run(clientId, count.hour, count.tokens_issued, count.auth_failures);
+        }
+        pruneUsage.run(keepFrom);
+      })();
+    },
+    async listUsage(clientId, fromHour) {
+      return (
+        listUsageRows.all(clientId, fromHour) as { hour: string; tokens: number; failures: number }[]
+      ).map((row) => ({ hour: row.hour, tokens_issued: row.tokens, auth_failures: row.failures }));
     },
     async addCertificate(clientId, certificate, updatedAt) {
       return changeCertificates(clientId, (list) => [...list, { ...certificate }], updatedAt);

@@ -72,6 +72,15 @@ CREATE TABLE IF NOT EXISTS limits (
   expire INTEGER
 );
 
+CREATE TABLE IF NOT EXISTS usage (
+  client_id TEXT NOT NULL,
+  hour      TEXT NOT NULL,
+  tokens    INTEGER NOT NULL DEFAULT 0,
+  failures  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (client_id, hour)
+);
+CREATE INDEX IF NOT EXISTS usage_hour ON usage (hour);
+
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;
 `;
 

@@ -77,6 +77,14 @@ export function clientRoutes(clients: ClientService): Router {
     ctx.status = 204;
   }
 
+  async function clientUsage(ctx: Context) {
+    const { hours = '24' } = ctx.query;
+    if (typeof hours !== 'string' || !/^\d+$/.test(hours) || Number(hours) < 1 || Number(hours) > 168) {
+      throw invalidRequest('hours must be a whole number between 1 and 168');
+    }
+    ctx.body = await clients.usage(principalOf(ctx), ctx.params.id!, Number(hours));
+  }
+
   // The client CA (public): what resource servers and clients need to trust Tessera's certificates.
   function clientCa(ctx: Context) {
     ctx.type = 'application/x-pem-file';
@@ -86,6 +94,7 @@ export function clientRoutes(clients: ClientService): Router {
   router.post('/clients', write, createClient);
   router.get('/clients', read, listClients);
   router.get('/clients/:id', read, getClient);
+  router.get('/clients/:id/usage', read, clientUsage);
   router.patch('/clients/:id', write, updateClient);
   router.delete('/clients/:id', write, deleteClient);
   router.post('/clients/:id/secret', write, rotateSecret);

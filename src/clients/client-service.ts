@@ -19,6 +19,7 @@ import type { TokenStore } from '../stores/token-store.js';
 import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
 import type { CreateClientInput, PatchClientInput } from './client-schema.js';
 import { redirectUriProblem } from './redirect-uris.js';
+import { hourOf, type UsageTracker } from './usage-tracker.js';
 
 /** What it takes to store a client; everything else gets the contract's defaults. */
 export interface NewClient {
@@ -122,6 +123,8 @@ export interface ClientServiceDeps {
   audit: AuditService;
   /** oidc-provider's own metadata check (`provider.Client.validate`), so both sides agree. */
   validateMetadata: (metadata: Record<string, unknown>) => Promise<void>;
+  /** This process's counts of client use not yet written to the store. */
+  usage: Pick<UsageTracker, 'unwritten' | 'now'>;
 }
 
 export function createClientService(deps: ClientServiceDeps) {
@@ -445,6 +448,30 @@ export function createClientService(deps: ClientServiceDeps) {
           serial: cert.serial,
         },
       );
+    },
+
+    /**
+     * `GET /clients/{id}/usage`: tokens issued and failed authentications per clock hour, the
+     * last `hours` of them, oldest first, the current hour last. The store holds what every node
+     * has written; this node's counts not yet written are added.
+     */
+    async usage(principal: Principal, clientId: string, hours: number) {
+      await ownClient(principal, clientId);
+      const current = Date.parse(hourOf(deps.usage.now()));
+      const starts = Array.from({ length: hours }, (_, i) =>
+        new Date(current - (hours - 1 - i) * 3_600_000).toISOString(),
+      );
+      const byHour = new Map(starts.map((start) => [start, { start, tokens_issued: 0, auth_failures: 0 }]));
+      for (const count of [
+        ...(await clientStore.listUsage(clientId, starts[0]!)),
+        ...deps.usage.unwritten(clientId),
+      ]) {
+        const entry = byHour.get(count.hour);
+        if (!entry) continue;
+        entry.tokens_issued += count.tokens_issued;
+        entry.auth_failures += count.auth_failures;
+      }
+      return { hours: [...byHour.values()] };
     },
 
     /** The client CA's certificate (PEM): public. */

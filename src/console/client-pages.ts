@@ -285,8 +285,10 @@ export function clientPages(deps: ConsoleDeps): Router {
       target: `client:${client.client_id}`,
     });
     const users = await serviceUsers(ctx);
+    const usage = await clients.usage(principal, client.client_id, 24);
     renderConsole(ctx, 'client', {
       client,
+      usage: usageChart(usage.hours),
       grants: client.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
       method:
         METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ??
@@ -415,6 +417,26 @@ export function clientPages(deps: ConsoleDeps): Router {
   router.post('/clients/:id/delete', deleteClient);
   router.use(oneTimePages(deps).routes());
   return router;
+}
+
+/** The last day's usage as bars of an SVG chart (600 × 120), drawn on the server. */
+function usageChart(hours: { start: string; tokens_issued: number; auth_failures: number }[]) {
+  const peak = Math.max(1, ...hours.map((h) => h.tokens_issued + h.auth_failures));
+  const width = 600 / hours.length;
+  const height = (n: number) => Math.round((n / peak) * 100);
+  return {
+    peak,
+    tokens: hours.reduce((sum, h) => sum + h.tokens_issued, 0),
+    failures: hours.reduce((sum, h) => sum + h.auth_failures, 0),
+    bars: hours.map((h, i) => ({
+      x: Math.round(i * width) + 1,
+      width: Math.max(1, Math.round(width) - 2),
+      tokens: height(h.tokens_issued),
+      failures: height(h.auth_failures),
+      label: `${h.start.slice(11, 16)} UTC: ${h.tokens_issued} tokens, ${h.auth_failures} failures`,
+    })),
+    first: hours[0]?.start.slice(11, 16) ?? '',
+  };
 }
 
 export const clientPath = (clientId: string) => `/admin/clients/${encodeURIComponent(clientId)}`;

@@ -91,14 +91,23 @@ export function createMetrics() {
 
     /** Counts and times every request, labelled by what `routeOf` makes of it. */
     middleware(routeOf: (ctx: Context) => string): Middleware {
+      // Labelled children are made once per label set, not looked up by label hash per request.
+      const counted = new Map<string, { inc(): void }>();
+      const timed = new Map<string, { observe(value: number): void }>();
       return async function measureRequest(ctx, next) {
         const started = performance.now();
         try {
           await next();
         } finally {
           const route = routeOf(ctx);
-          requests.inc({ route, method: ctx.method, status: String(ctx.status) });
-          durations.observe({ route, method: ctx.method }, (performance.now() - started) / 1000);
+          const routeMethod = `${route} ${ctx.method}`;
+          const countKey = `${routeMethod} ${ctx.status}`;
+          let count = counted.get(countKey);
+          if (!count) counted.set(countKey, (count = requests.labels(route, ctx.method, String(ctx.status))));
+          count.inc();
+          let time = timed.get(routeMethod);
+          if (!time) timed.set(routeMethod, (time = durations.labels(route, ctx.method)));
+          time.observe((performance.now() - started) / 1000);
         }
       };
     },
@@ -117,8 +126,11 @@ export function createMetrics() {
       secretChecks.inc({ result });
     },
 
-    storeOperation(store: string, operation: string, seconds: number): void {
-      storeDurations.observe({ store, operation }, seconds);
+    /** The recorder of one store operation's durations (seconds). */
+    storeTimer(store: string, operation: string): (seconds: number) => void {
+      // Made on first use, so operations never run do not appear as empty series.
+      let child: { observe(value: number): void } | undefined;
+      return (seconds) => (child ??= storeDurations.labels(store, operation)).observe(seconds);
     },
   };
 }
@@ -132,7 +144,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function timedStore<T extends object>(
   store: T,
   name: string,
-  metrics: Pick<Metrics, 'storeOperation'>,
+  metrics: Pick<Metrics, 'storeTimer'>,
   prefix = '',
 ): T {
   const wrapped: Record<string, unknown> = {};
@@ -143,21 +155,19 @@ export function timedStore<T extends object>(
       continue;
     }
     const method = value as (...args: unknown[]) => unknown;
-    const operation = `${prefix}${key}`;
+    const record = metrics.storeTimer(name, `${prefix}${key}`);
     wrapped[key] = (...args: unknown[]) => {
       const started = performance.now();
       const result = method.apply(store, args);
       if (!(result instanceof Promise)) return result;
-      return result.finally(() =>
-        metrics.storeOperation(name, operation, (performance.now() - started) / 1000),
-      );
+      return result.finally(() => record((performance.now() - started) / 1000));
     };
   }
   return wrapped as T;
 }
 
 /** The token store with its operations timed, per model (`AccessToken.upsert`, ...). */
-export function timedTokenStore(store: TokenStore, metrics: Pick<Metrics, 'storeOperation'>): TokenStore {
+export function timedTokenStore(store: TokenStore, metrics: Pick<Metrics, 'storeTimer'>): TokenStore {
   const adapters = new Map<string, ModelAdapter>();
   return {
     ...timedStore(store, 'token_store', metrics),

@@ -94,6 +94,14 @@ export interface ClientListOptions extends ListOptions {
   disabled?: boolean | undefined;
 }
 
+/** A client's use in one clock hour. */
+export interface UsageCount {
+  /** The hour's start, ISO 8601 (`2026-12-01T13:00:00.000Z`). */
+  hour: string;
+  tokens_issued: number;
+  auth_failures: number;
+}
+
 export interface AuditListOptions extends ListOptions {
   /** Only entries about this target (`client:<id>`, `user:<id>`, ...). */
   target?: string | undefined;
@@ -117,6 +125,13 @@ export interface ClientStore {
   updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord | null>;
   /** Sets `last_used_at` only when it moves forward; never touches `updated_at`. */
   touchClient(clientId: string, at: string): Promise<void>;
+  /**
+   * Adds `counts` to the client's hourly usage (several processes adding to one hour sum up), and
+   * forgets every client's hours before `keepFrom`.
+   */
+  addUsage(clientId: string, counts: UsageCount[], keepFrom: string): Promise<void>;
+  /** The client's hours from `fromHour` on, oldest first; hours without any use are absent. */
+  listUsage(clientId: string, fromHour: string): Promise<UsageCount[]>;
   deleteClient(clientId: string): Promise<boolean>;
   /** Appends an issued certificate and sets `updated_at`; null when the client does not exist. */
   addCertificate(

@@ -408,6 +408,38 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.deepEqual((await store.listAudit(acct, { limit: 5, target: 'client:none' })).data, []);
     });
 
+    it('sums the hourly usage of several writers, and forgets hours before the cut-off', async () => {
+      const id = randomUUID();
+      const hour = (h: number) => `2020-01-02T${String(h).padStart(2, '0')}:00:00.000Z`;
+      const keepAll = '2020-01-01T00:00:00.000Z';
+      await store.addUsage(id, [{ hour: hour(10), tokens_issued: 2, auth_failures: 1 }], keepAll);
+      await Promise.all([
+        store.addUsage(id, [{ hour: hour(10), tokens_issued: 3, auth_failures: 0 }], keepAll),
+        store.addUsage(
+          id,
+          [
+            { hour: hour(12), tokens_issued: 1, auth_failures: 4 },
+            { hour: hour(11), tokens_issued: 7, auth_failures: 0 },
+          ],
+          keepAll,
+        ),
+        store.addUsage(randomUUID(), [{ hour: hour(10), tokens_issued: 9, auth_failures: 9 }], keepAll),
+      ]);
+      assert.deepEqual(await store.listUsage(id, hour(0)), [
+        { hour: hour(10), tokens_issued: 5, auth_failures: 1 },
+        { hour: hour(11), tokens_issued: 7, auth_failures: 0 },
+        { hour: hour(12), tokens_issued: 1, auth_failures: 4 },
+      ]);
+      assert.deepEqual(await store.listUsage(id, hour(12)), [
+        { hour: hour(12), tokens_issued: 1, auth_failures: 4 },
+      ]);
+      await store.addUsage(randomUUID(), [], hour(11));
+      assert.deepEqual(
+        (await store.listUsage(id, hour(0))).map((u) => u.hour),
+        [hour(11), hour(12)],
+      );
+    });
+
     it('answers a ping', async () => {
       await store.ping();
     });

@@ -260,6 +260,23 @@ describe('console clients', () => {
     assert.equal(names, 0, 'nothing was created');
   });
 
+  it("shows the client's usage of the last day as a chart", async () => {
+    const created = await createClientInConsole(h.page, 'Machine to machine', { Name: 'charted' });
+    const creds = { clientId: created.clientId, secret: created.secret! };
+    for (let i = 0; i < 2; i += 1) assert.equal((await clientCredentials(h.tessera.url, creds)).status, 200);
+    assert.equal((await clientCredentials(h.tessera.url, { ...creds, secret: 'wrong' })).status, 401);
+    await h.page.goto(`/admin/clients/${created.clientId}`);
+    assert.match(
+      (await h.page
+        .locator('section')
+        .filter({ has: h.page.getByRole('heading', { name: 'Usage' }) })
+        .innerText())!,
+      /Last 24 hours: 2 tokens issued, 1 failed authentications\./,
+    );
+    const chart = h.page.getByRole('img', { name: /^Usage/ });
+    assert.equal(await chart.locator('g').count(), 24);
+  });
+
   it('edits a client, and lists its events', async () => {
     const created = await createClientInConsole(h.page, 'Machine to machine', { Name: 'edit-me' });
     await h.page.goto(`/admin/clients/${created.clientId}`);
