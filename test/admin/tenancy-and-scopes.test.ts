@@ -39,6 +39,10 @@ describe('admin API: accounts, tenant isolation and scopes', () => {
     assert.ok(!JSON.stringify(adminView.body).includes(acme.admin.secret));
     const listed = await api(tessera, root, 'GET', '/accounts?limit=100');
     assert.ok((listed.body.data as { id: string }[]).some((a) => a.id === acme.id));
+    assert.ok(
+      (listed.body.data as { id: string }[]).some((a) => a.id === 'default'),
+      'every account, default included',
+    );
     const patched = await api(tessera, root, 'PATCH', `/accounts/${acme.id}`, { name: 'Acme Inc' });
     assert.equal(patched.body.name, 'Acme Inc');
   });
@@ -188,7 +192,9 @@ describe('admin API: accounts, tenant isolation and scopes', () => {
       const res = await api(tessera, token, 'GET', '/clients');
       assert.equal(res.status, 401);
       assert.deepEqual(res.body, { error: 'invalid_token', error_description: description });
-      assert.match(res.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
+      // RFC 6750 3.1: no error code when no credentials came at all.
+      if (token === undefined) assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="tessera"');
+      else assert.match(res.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
     }
   });
 
