@@ -74,8 +74,11 @@ describe('introspection and revocation', () => {
   it('requires client authentication', async () => {
     const token = await issue(machine);
     const anonymous = await postForm(`${tessera.url}/oauth/introspect`, { token });
-    assert.equal(anonymous.status, 400);
-    assert.equal(anonymous.body.error, 'invalid_request');
+    assert.equal(anonymous.status, 401);
+    assert.deepEqual(anonymous.body, {
+      error: 'invalid_client',
+      error_description: 'no client authentication was included',
+    });
     const wrong = await introspect(tessera.url, { ...machine, secret: 'wrong' }, token);
     assert.equal(wrong.status, 401);
     assert.deepEqual(wrong.body, {
