@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { clientCredentials, type Credentials } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
-import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
-import { startTessera, tempDir, type RunningTessera } from '../support/tessera.js';
+import { twoNodesOnRedis } from '../support/redis.js';
+import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 interface Usage {
   hours: { start: string; tokens_issued: number; auth_failures: number }[];
@@ -91,26 +90,11 @@ describe('per-client usage', () => {
 });
 
 describe('per-client usage across nodes', () => {
-  const REDIS_URL = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/11`;
-  const data = tempDir();
   const admin: Credentials = { clientId: 'tessera-admin', secret: 'usage-nodes-admin-secret-0123456789abcd' };
-  let one: TesseraProcess;
-  let two: TesseraProcess;
-
-  before(async () => {
-    await deleteByPrefix(REDIS_URL, 'tessera:');
-    const env = { TESSERA_DATA_DIR: data.dir, REDIS_URL, TESSERA_ADMIN_CLIENT_SECRET: admin.secret };
-    one = await spawnTessera(env);
-    two = await spawnTessera(env);
-  });
-  after(async () => {
-    await one?.stop();
-    await two?.stop();
-    await deleteByPrefix(REDIS_URL, 'tessera:');
-    data.remove();
-  });
+  const nodes = twoNodesOnRedis(11, { TESSERA_ADMIN_CLIENT_SECRET: admin.secret });
 
   it('sums what every node counted', async () => {
+    const { one, two } = nodes;
     const root = await tokenFor(two.url, admin);
     const client = credentialsOf(await api(two.url, root, 'POST', '/clients', { client_name: 'everywhere' }));
     for (let i = 0; i < 4; i += 1) assert.equal((await clientCredentials(one.url, client)).status, 200);

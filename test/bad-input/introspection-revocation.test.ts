@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tokenFor } from '../support/admin.js';
-import { assertTableRefused, type BadRequest, invalidUtf8, long, sendRaw } from '../support/bad-input.js';
+import {
+  assertTableRefused,
+  FORM,
+  rawBasic,
+  type BadRequest,
+  invalidUtf8,
+  long,
+  sendRaw,
+} from '../support/bad-input.js';
 import { ADMIN, basic } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const AUTH = basic(ADMIN.clientId, ADMIN.secret);
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** The same malformed requests at both endpoints: 2 × 27 rows. */
 function table(path: string): BadRequest[] {
@@ -32,13 +38,11 @@ function table(path: string): BadRequest[] {
     form('client_id of 10,000 characters', `token=x&client_id=${long(10_000)}&client_secret=x`, {}),
     form('secret in header and body', `token=x&client_id=${ADMIN.clientId}&client_secret=${ADMIN.secret}`),
     form('Basic not base64', 'token=x', { authorization: 'Basic @@@' }),
-    form('Basic without a colon', 'token=x', { authorization: `Basic ${b64('tessera-admin')}` }),
-    form('Basic with bad percent-encoding', 'token=x', { authorization: `Basic ${b64('%zz:%zz')}` }),
+    form('Basic without a colon', 'token=x', rawBasic('tessera-admin')),
+    form('Basic with bad percent-encoding', 'token=x', rawBasic('%zz:%zz')),
     form('Basic empty', 'token=x', { authorization: 'Basic ' }),
-    form('Basic with a wrong secret', 'token=x', { authorization: `Basic ${b64('tessera-admin:nope')}` }),
-    form('Basic with a 10,000-character id', 'token=x', {
-      authorization: `Basic ${b64(`${long(10_000)}:x`)}`,
-    }),
+    form('Basic with a wrong secret', 'token=x', rawBasic('tessera-admin:nope')),
+    form('Basic with a 10,000-character id', 'token=x', rawBasic(`${long(10_000)}:x`)),
     form('Bearer instead of Basic', 'token=x', { authorization: 'Bearer x' }),
     {
       name: `${path}: JSON body`,

@@ -1,12 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import { tokenFor } from '../support/admin.js';
-import { assertTableRefused, type BadRequest, invalidUtf8, long } from '../support/bad-input.js';
+import {
+  assertTableRefused,
+  FORM,
+  rawBasic,
+  type BadRequest,
+  invalidUtf8,
+  long,
+} from '../support/bad-input.js';
 import { ADMIN, basic } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const AUTH = basic(ADMIN.clientId, ADMIN.secret);
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 const form = (name: string, body: string | Buffer, headers: Record<string, string> = AUTH): BadRequest => ({
   name,
@@ -54,23 +59,13 @@ const TABLE: BadRequest[] = [
   ),
   form('no client authentication', 'grant_type=client_credentials', {}),
   form('Basic not base64', 'grant_type=client_credentials', { authorization: 'Basic !!!not-base64!!!' }),
-  form('Basic without a colon', 'grant_type=client_credentials', {
-    authorization: `Basic ${b64('tessera-admin')}`,
-  }),
-  form('Basic with bad percent-encoding', 'grant_type=client_credentials', {
-    authorization: `Basic ${b64('%zz:%zz')}`,
-  }),
+  form('Basic without a colon', 'grant_type=client_credentials', rawBasic('tessera-admin')),
+  form('Basic with bad percent-encoding', 'grant_type=client_credentials', rawBasic('%zz:%zz')),
   form('Basic empty', 'grant_type=client_credentials', { authorization: 'Basic ' }),
-  form('Basic of an empty pair', 'grant_type=client_credentials', { authorization: `Basic ${b64(':')}` }),
-  form('Basic with an empty secret', 'grant_type=client_credentials', {
-    authorization: `Basic ${b64('tessera-admin:')}`,
-  }),
-  form('Basic with a 10,000-character id', 'grant_type=client_credentials', {
-    authorization: `Basic ${b64(`${long(10_000)}:x`)}`,
-  }),
-  form('Basic with a wrong secret', 'grant_type=client_credentials', {
-    authorization: `Basic ${b64('tessera-admin:wrong')}`,
-  }),
+  form('Basic of an empty pair', 'grant_type=client_credentials', rawBasic(':')),
+  form('Basic with an empty secret', 'grant_type=client_credentials', rawBasic('tessera-admin:')),
+  form('Basic with a 10,000-character id', 'grant_type=client_credentials', rawBasic(`${long(10_000)}:x`)),
+  form('Basic with a wrong secret', 'grant_type=client_credentials', rawBasic('tessera-admin:wrong')),
   form('Bearer instead of Basic', 'grant_type=client_credentials', { authorization: 'Bearer abc' }),
   form('unknown scheme', 'grant_type=client_credentials', { authorization: 'Digest abc' }),
   form('refresh without a token', 'grant_type=refresh_token'),

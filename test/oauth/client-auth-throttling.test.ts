@@ -5,8 +5,7 @@ import Database from 'better-sqlite3';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { Browser, pkce } from '../support/browser.js';
 import { basic, type Credentials } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
-import { advanceRedisClock, deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { advanceRedisClock, twoNodesOnRedis } from '../support/redis.js';
 import { startTessera, tempDir, type RunningTessera } from '../support/tessera.js';
 import { send } from '../support/tls.js';
 
@@ -149,38 +148,20 @@ describe('client-authentication throttling', () => {
 });
 
 describe('client-authentication throttling across processes', () => {
-  // This file's own Redis database, emptied of Tessera's keys afterwards.
-  const REDIS_URL = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/9`;
-  const data = tempDir();
   const admin: Credentials = { clientId: 'tessera-admin', secret: 'throttle-admin-secret-0123456789abcdef' };
-  let one: TesseraProcess;
-  let two: TesseraProcess;
-
-  before(async () => {
-    await deleteByPrefix(REDIS_URL, 'tessera:');
-    const env = {
-      TESSERA_DATA_DIR: data.dir,
-      REDIS_URL,
-      TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
-      TESSERA_CLIENT_AUTH_MAX_FAILURES: '4',
-    };
-    one = await spawnTessera(env);
-    two = await spawnTessera(env);
-  });
-  after(async () => {
-    await one?.stop();
-    await two?.stop();
-    await deleteByPrefix(REDIS_URL, 'tessera:');
-    data.remove();
+  const nodes = twoNodesOnRedis(9, {
+    TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
+    TESSERA_CLIENT_AUTH_MAX_FAILURES: '4',
   });
 
   it('shares one count between two processes on one Redis, and forgets it when the window passes', async () => {
+    const { one, two, redisUrl } = nodes;
     const wrong = { ...admin, secret: 'not-the-secret' };
     for (const node of [one, two, one, two]) assert.equal((await token(node.url, wrong)).status, 401);
     assert.equal((await token(one.url, admin)).status, 429);
     assert.equal((await token(two.url, admin)).status, 429);
     assert.equal((await token(two.url, admin, OTHER_ADDRESS)).status, 200);
-    await advanceRedisClock(REDIS_URL, 'tessera:limit:', 301_000);
+    await advanceRedisClock(redisUrl, 'tessera:limit:', 301_000);
     assert.equal((await token(one.url, admin)).status, 200);
   });
 });

@@ -56,6 +56,14 @@ export async function snapshot(tessera: Pick<RunningTessera, 'url'>, token: stri
   return JSON.stringify(lists);
 }
 
+/** The content type of a form body. */
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** An `Authorization: Basic` header of `text` as it is, well-formed or not. */
+export const rawBasic = (text: string) => ({
+  authorization: `Basic ${Buffer.from(text).toString('base64')}`,
+});
+
 /** `n` copies of `unit`, for oversized values. */
 export const long = (n: number, unit = 'a') => unit.repeat(n);
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { connectRedis, readyRedis, type RedisClient } from '../../adapters/redis/connection.js';
-import { freePort } from './process.js';
+import { after, before } from 'node:test';
+import { freePort, spawnTessera, type TesseraProcess } from './process.js';
 import { tempDir } from './tessera.js';
 
 /** The Redis the suite uses: `REDIS_URL`, else the one these machines run on loopback. */
@@ -250,4 +251,35 @@ export async function startRedisSentinel(): Promise<RedisTopology> {
     await stop();
     throw error;
   }
+}
+
+/** Two Tessera processes sharing one embedded client store and one Redis database. */
+export interface TwoNodes {
+  one: TesseraProcess;
+  two: TesseraProcess;
+  /** The Redis URL they share (`/<database>` of the test Redis). */
+  redisUrl: string;
+}
+
+/**
+ * Starts two processes before a file's tests, on database `database` of the test Redis and one
+ * data folder, with `env` besides; stops them and removes their keys and files afterwards.
+ */
+export function twoNodesOnRedis(database: number, env: Record<string, string>): TwoNodes {
+  const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${database}`;
+  const data = tempDir();
+  const nodes = { redisUrl } as TwoNodes;
+  before(async () => {
+    await deleteByPrefix(redisUrl, 'tessera:');
+    const all = { TESSERA_DATA_DIR: data.dir, REDIS_URL: redisUrl, ...env };
+    nodes.one = await spawnTessera(all);
+    nodes.two = await spawnTessera(all);
+  });
+  after(async () => {
+    await nodes.one?.stop();
+    await nodes.two?.stop();
+    await deleteByPrefix(redisUrl, 'tessera:');
+    data.remove();
+  });
+  return nodes;
 }
