@@ -1,7 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import {
+  buildScopeCatalog,
+  parseCatalogFile,
+  ScopeCatalogError,
+  type CatalogFile,
+  type ScopeCatalog,
+} from './scopes/scope-catalog.js';
 
 /** The scopes that act in the admin API. */
 export const ADMIN_API_SCOPES = [
@@ -20,7 +27,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** What each built-in scope is for, as the console and the consent page describe it. */
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
+const BUILTIN_DESCRIPTIONS: Record<(typeof BUILTIN_SCOPES)[number], string> = {
   openid: 'Sign the user in (OpenID Connect)',
   profile: "The user's username",
   email: "The user's email address",
@@ -32,10 +39,6 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   'users:read': 'Read the users of the account',
   'users:write': 'Create, change and delete the users of the account',
 };
-
-/** A scope's description: the built-in ones have theirs; the deployment's own API scopes a generic one. */
-export const scopeDescription = (scope: string): string =>
-  SCOPE_DESCRIPTIONS[scope] ?? 'An API scope of this deployment';
 
 export interface Config {
   readonly port: number;
@@ -51,10 +54,12 @@ export interface Config {
   readonly maxClientsPerAccount: number;
   /** Failed client authentications per client id and source address per 5 minutes before `429`. */
   readonly clientAuthMaxFailures: number;
-  /** The deployment's own scopes (from `TESSERA_SCOPES`), without the built-in ones. */
+  /** The deployment's own scopes (from `TESSERA_SCOPES_FILE` or `TESSERA_SCOPES`), without the built-in ones. */
   readonly extraScopes: readonly string[];
   /** Built-in scopes plus `extraScopes`, in that order. */
   readonly scopes: readonly string[];
+  /** Descriptions and implications of `scopes` (section 10 of the contract). */
+  readonly scopeCatalog: ScopeCatalog;
   readonly adminClientSecret: string | undefined;
   readonly adminPassword: string | undefined;
   readonly tlsCertFile: string | undefined;
@@ -189,6 +194,44 @@ export function isTrustedProxy(address: string | undefined, proxies: BlockList):
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
+ * The deployment's scopes: the catalog of `TESSERA_SCOPES_FILE` when set (contract section 10),
+ * else the plain list of `TESSERA_SCOPES`, which implies nothing.
+ */
+function loadScopeCatalog(env: Env): ScopeCatalog {
+  const builtins = BUILTIN_SCOPES.map((name) => ({ name, description: BUILTIN_DESCRIPTIONS[name] }));
+  const file = read(env, 'TESSERA_SCOPES_FILE');
+  if (file === undefined) {
+    const scopesRaw = env.TESSERA_SCOPES === undefined ? 'api:read api:write' : env.TESSERA_SCOPES;
+    const own = [...new Set(scopesRaw.split(/\s+/).filter(Boolean))]
+      .filter((scope) => !(BUILTIN_SCOPES as readonly string[]).includes(scope))
+      .map((name) => {
+        if (!SCOPE_TOKEN.test(name) || name.includes('*'))
+          throw new ConfigError('TESSERA_SCOPES', `"${name}" is not a valid scope token`);
+        return { name };
+      });
+    return buildScopeCatalog(builtins, own);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const reason =
+      error instanceof SyntaxError
+        ? `is not valid JSON (${error.message})`
+        : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    throw new ConfigError('TESSERA_SCOPES_FILE', `${file} ${reason}`);
+  }
+  try {
+    const catalog: CatalogFile = parseCatalogFile(document);
+    return buildScopeCatalog(builtins, catalog.scopes);
+  } catch (error) {
+    if (error instanceof ScopeCatalogError)
+      throw new ConfigError('TESSERA_SCOPES_FILE', `${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
  * Reads every setting of the contract once, validates it and returns a frozen object.
  * Throws {@link ConfigError} naming the first bad variable.
  */
@@ -224,13 +267,9 @@ export function loadConfig(env: Env = process.env): Config {
   const maxClientsPerAccount = integer(env, 'TESSERA_MAX_CLIENTS_PER_ACCOUNT', 100, 1, 1_000_000);
   const clientAuthMaxFailures = integer(env, 'TESSERA_CLIENT_AUTH_MAX_FAILURES', 20, 1, 1_000_000);
 
-  const scopesRaw = env.TESSERA_SCOPES === undefined ? 'api:read api:write' : env.TESSERA_SCOPES;
-  const extraScopes = [...new Set(scopesRaw.split(/\s+/).filter(Boolean))];
-  for (const scope of extraScopes) {
-    if (!SCOPE_TOKEN.test(scope))
-      throw new ConfigError('TESSERA_SCOPES', `"${scope}" is not a valid scope token`);
-  }
-  const scopes = [...new Set<string>([...BUILTIN_SCOPES, ...extraScopes])];
+  const scopeCatalog = loadScopeCatalog(env);
+  const scopes = scopeCatalog.names;
+  const extraScopes = scopes.slice(BUILTIN_SCOPES.length);
 
   const adminClientSecret = secretSetting(env, 'TESSERA_ADMIN_CLIENT_SECRET', 32);
   const adminPassword = secretSetting(env, 'TESSERA_ADMIN_PASSWORD', 12);
@@ -285,7 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxClientsPerAccount,
     clientAuthMaxFailures,
     extraScopes: Object.freeze(extraScopes),
-    scopes: Object.freeze(scopes),
+    scopes: Object.freeze([...scopes]),
+    scopeCatalog,
     adminClientSecret,
     adminPassword,
     tlsCertFile,

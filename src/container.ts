@@ -7,6 +7,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { createApp } from './app.js';
 import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createLoginService } from './interactions/login-service.js';
+import { createConsents } from './interactions/consents.js';
 import { createPrincipalService } from './auth/principal.js';
 import { createAuditService } from './audit/audit-service.js';
 import { workerMetrics } from './http/cluster-metrics.js';
@@ -23,13 +24,15 @@ import { createConsoleSessions } from './console/session.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
 import { createClientCache } from './clients/client-cache.js';
+import { withCurrentClientFields } from './clients/client-model.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
-import { ConfigError, scopeDescription, type Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { CLIENT_AUTH_ROUTES, createProvider, protocolErrors } from './provider/create-provider.js';
+import { CLIENT_AUTH_ROUTES, createProvider, protocolErrors, ROUTES } from './provider/create-provider.js';
+import { expandRequestedScope } from './provider/requested-scope.js';
 import { createClientAuthThrottle } from './auth/client-auth-throttle.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
@@ -164,11 +167,19 @@ export async function openStores(config: Config): Promise<Stores> {
  * The one place where stores, services and the provider are wired together. Loads (or creates)
  * the key material, runs the bootstrap and returns the assembled application.
  */
-export async function createContainer(config: Config, logger: Logger, stores?: Stores): Promise<Container> {
+export async function createContainer(
+  config: Config,
+  logger: Logger,
+  stores?: Stores,
+  options: {
+    /** The clock secret overlaps are measured by (tests move it instead of waiting). */
+    now?: () => number;
+  } = {},
+): Promise<Container> {
   const opened = stores ?? (await openStores(config));
   // Store latency is measured here, where the stores are wired, for every implementation alike.
   const metrics = createMetrics();
-  const clientStore = timedStore(opened.clientStore, 'client_store', metrics);
+  const clientStore = withCurrentClientFields(timedStore(opened.clientStore, 'client_store', metrics));
   const tokenStore = timedTokenStore(opened.tokenStore, metrics);
   const marks = timedStore(opened.marks, 'cache_marks', metrics);
   const limiter = timedStore(opened.limiter, 'limiter', metrics);
@@ -187,9 +198,10 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
     const clientCache = createClientCache({
       clientStore,
       marks,
+      scopes: config.scopeCatalog,
       enabled: !(config.mongodbUri && !config.redisUrl),
     });
-    const secrets = createSecretChecker({ onClientSecretCheck: metrics.secretCheck });
+    const secrets = createSecretChecker({ onClientSecretCheck: metrics.secretCheck, now: options.now });
     const pki = await loadPki(config);
     const certificateSource: CertificateSource = {
       proxyHeader: config.mtlsProxyHeader,
@@ -206,8 +218,10 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         if (clientId !== null && reason !== 'unknown_client') usage.authFailed(clientId);
       },
     });
+    const consents = createConsents(tokenStore);
     const provider = createProvider({
       config,
+      consents,
       clientStore,
       tokenStore,
       jwks,
@@ -236,6 +250,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       change: clientCache.change,
       validateMetadata: (metadata) => provider.Client.validate(metadata as never),
       usage,
+      now: options.now,
     });
     const users = createUserService({ clientStore, audit, change: clientCache.change });
     const generated = await bootstrap({ config, clientStore, clients, users });
@@ -251,11 +266,20 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
       logger,
       metrics,
       scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
-      protocol: [throttle.middleware(), protocolErrors(certificateSource)],
+      protocol: [
+        throttle.middleware(),
+        protocolErrors(certificateSource),
+        expandRequestedScope(
+          config.scopeCatalog,
+          new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
+        ),
+      ],
       interactions: interactionRoutes({
         provider,
         login: createLoginService({ clientStore, limiter, secrets }),
         csrfKey: cookieKeys[0]!,
+        consents,
+        describeScope: config.scopeCatalog.describe,
       }),
       admin: adminRoutes({ principals, certificateSource, clients, audit, accounts, users }),
       console: consoleRoutes({
@@ -269,7 +293,7 @@ export async function createContainer(config: Config, logger: Logger, stores?: S
         users,
         accounts,
         audit,
-        scopes: config.scopes.map((name) => ({ name, description: scopeDescription(name) })),
+        scopes: config.scopeCatalog.entries,
       }),
       stores: pingables,
     });

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ClientStore } from '../stores/client-store.js';
 import type { CacheMarks } from '../stores/cache-marks.js';
+import type { ScopeCatalog } from '../scopes/scope-catalog.js';
 import { toProviderMetadata, type ProviderClientMetadata } from './client-model.js';
 
 interface Entry {
@@ -31,6 +32,8 @@ const markOf = (accountId: string): string => `account:${accountId}`;
 export function createClientCache(deps: {
   clientStore: ClientStore;
   marks: CacheMarks;
+  /** Expands each client's allowed scopes to everything they imply. */
+  scopes: Pick<ScopeCatalog, 'expand'>;
   /** Off when clients can change where this process cannot see the marks (no shared token store). */
   enabled: boolean;
   maxEntries?: number;
@@ -56,7 +59,7 @@ export function createClientCache(deps: {
       const user = await clientStore.getUser(record.service_user_id);
       if (!user || user.disabled || user.account_id !== accountId) return { accountId, metadata: undefined };
     }
-    return { accountId, metadata: toProviderMetadata(record) };
+    return { accountId, metadata: toProviderMetadata(record, deps.scopes) };
   }
 
   const reload = async (clientId: string, name: string, mark: string) => {

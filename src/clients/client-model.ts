@@ -1,5 +1,49 @@
 import { clientSubjectDn } from '../pki/certificates.js';
-import type { ClientRecord } from '../stores/client-store.js';
+import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
+import type { ClientRecord, ClientStore } from '../stores/client-store.js';
+
+/** RFC 6749's "no redirect" value: kept as a label on clients that never redirect. */
+export const OOB_REDIRECT = 'urn:ietf:wg:oauth:2.0:oob';
+
+/** A redirect URI with a private-use scheme (RFC 8252 7.1): neither http(s) nor the oob label. */
+export const isPrivateUseUri = (uri: string): boolean => !/^https?:/i.test(uri) && uri !== OOB_REDIRECT;
+
+/** Contract 5.1: without an explicit type, a client redirecting to a private-use scheme is native. */
+export const inferApplicationType = (redirectUris: readonly string[]): 'web' | 'native' =>
+  redirectUris.some(isPrivateUseUri) ? 'native' : 'web';
+
+/**
+ * A client as read from the store, with the contract's values for fields that records written
+ * by earlier versions lack (the same inference a create makes).
+ */
+export function withCurrentFields(record: ClientRecord): ClientRecord {
+  const stored = record as Partial<ClientRecord> & ClientRecord;
+  return {
+    ...record,
+    application_type: stored.application_type ?? inferApplicationType(record.redirect_uris),
+    require_consent: stored.require_consent ?? !record.first_party,
+    previous_secret_hash: stored.previous_secret_hash ?? null,
+    previous_secret_expires_at: stored.previous_secret_expires_at ?? null,
+  };
+}
+
+/** The client store with every client it returns brought to the current fields ({@link withCurrentFields}). */
+export function withCurrentClientFields(store: ClientStore): ClientStore {
+  const current = (record: ClientRecord | null) => record && withCurrentFields(record);
+  return {
+    ...store,
+    getClient: async (clientId) => current(await store.getClient(clientId)),
+    listClients: async (accountId, options) => {
+      const page = await store.listClients(accountId, options);
+      return { ...page, data: page.data.map(withCurrentFields) };
+    },
+    updateClient: async (clientId, patch) => current(await store.updateClient(clientId, patch)),
+    addCertificate: async (clientId, certificate, updatedAt) =>
+      current(await store.addCertificate(clientId, certificate, updatedAt)),
+    revokeCertificate: async (clientId, serial, updatedAt) =>
+      current(await store.revokeCertificate(clientId, serial, updatedAt)),
+  };
+}
 
 /** Auth methods that present a shared secret, so the client has a hashed `client_secret`. */
 export const SECRET_AUTH_METHODS: ReadonlySet<string> = new Set([
@@ -15,6 +59,9 @@ export const EXTRA_CLIENT_PROPERTIES = [
   'service_user_id',
   'secret_version',
   'certificate_thumbprints',
+  'require_consent',
+  'previous_secret_hash',
+  'previous_secret_expires_at',
 ] as const;
 
 /** The metadata oidc-provider works from. Its `client_secret` is the argon2id hash. */
@@ -22,33 +69,41 @@ export type ProviderClientMetadata = Record<string, unknown> & { client_id: stri
 
 /**
  * Maps a stored client to the metadata oidc-provider sees, or undefined when the client must
- * not authenticate at all (disabled). Only what the protocol needs crosses over.
+ * not authenticate at all (disabled). Only what the protocol needs crosses over. The scope is
+ * the closure of the allowed scopes, so a client may ask for any scope its scopes imply.
  */
-export function toProviderMetadata(record: ClientRecord): ProviderClientMetadata | undefined {
+export function toProviderMetadata(
+  record: ClientRecord,
+  scopes: Pick<ScopeCatalog, 'expand'>,
+): ProviderClientMetadata | undefined {
   if (record.disabled) return undefined;
   const metadata: ProviderClientMetadata = {
     client_id: record.client_id,
     client_name: record.client_name,
+    application_type: record.application_type,
     grant_types: record.grant_types,
     response_types: record.grant_types.includes('authorization_code') ? ['code'] : [],
-    redirect_uris: record.redirect_uris,
+    // The oob label names no place to send anyone; the protocol never sees it.
+    redirect_uris: record.redirect_uris.filter((uri) => uri !== OOB_REDIRECT),
     token_endpoint_auth_method: record.token_endpoint_auth_method,
     account_id: record.account_id,
     access_token_ttl: record.access_token_ttl,
     first_party: record.first_party,
+    require_consent: record.require_consent,
     service_user_id: record.service_user_id,
     secret_version: record.secret_version,
   };
   if (SECRET_AUTH_METHODS.has(record.token_endpoint_auth_method) && record.secret_hash) {
     metadata.client_secret = record.secret_hash;
-  }
-  // RFC 8252: a public client redirecting to a private-use scheme is a native app, which is
-  // what oidc-provider needs to hear to accept such a URI.
-  if (record.client_type === 'public' && record.redirect_uris.some((uri) => !/^https?:/i.test(uri))) {
-    metadata.application_type = 'native';
+    // Whether the overlap is still on is decided per check (crypto/secret-checker.ts), not here.
+    if (record.previous_secret_hash && record.previous_secret_expires_at) {
+      metadata.previous_secret_hash = record.previous_secret_hash;
+      metadata.previous_secret_expires_at = record.previous_secret_expires_at;
+    }
   }
   // oidc-provider refuses an empty scope string; no scope means "no scopes allowed" here.
-  if (record.scope) metadata.scope = record.scope;
+  const allowed = scopes.expand(scopeList(record.scope));
+  if (allowed.length) metadata.scope = allowed.join(' ');
   if (record.jwks) metadata.jwks = record.jwks;
   if (record.tls_client_certificate_bound_access_tokens) {
     metadata.tls_client_certificate_bound_access_tokens = true;

@@ -4,7 +4,13 @@ import { requireScope } from '../admin/admin-auth.js';
 import { jsonBody, listOptions, principalOf } from '../admin/request.js';
 import { invalidRequest } from '../errors.js';
 import { definedOnly } from '../objects.js';
-import { createClientSchema, GRANT_TYPES, parseBody, patchClientSchema } from './client-schema.js';
+import {
+  createClientSchema,
+  GRANT_TYPES,
+  parseBody,
+  patchClientSchema,
+  rotateSecretSchema,
+} from './client-schema.js';
 import { clientView, type ClientFilters, type ClientService } from './client-service.js';
 
 /** The filters of `GET /clients`: `q` (name), `grant_type` and `disabled`. */
@@ -64,7 +70,18 @@ export function clientRoutes(clients: ClientService): Router {
   }
 
   async function rotateSecret(ctx: Context) {
-    ctx.body = { client_secret: await clients.rotateSecret(principalOf(ctx), ctx.params.id!) };
+    const body = jsonBody(ctx);
+    const options = body === undefined ? {} : parseBody(rotateSecretSchema, body, 'invalid_request');
+    ctx.body = {
+      client_secret: await clients.rotateSecret(principalOf(ctx), ctx.params.id!, {
+        previousSecretExpiresIn: options.previous_secret_expires_in,
+      }),
+    };
+  }
+
+  async function endSecretOverlap(ctx: Context) {
+    await clients.endSecretOverlap(principalOf(ctx), ctx.params.id!);
+    ctx.status = 204;
   }
 
   async function issueCertificate(ctx: Context) {
@@ -98,6 +115,7 @@ export function clientRoutes(clients: ClientService): Router {
   router.patch('/clients/:id', write, updateClient);
   router.delete('/clients/:id', write, deleteClient);
   router.post('/clients/:id/secret', write, rotateSecret);
+  router.delete('/clients/:id/secret/previous', write, endSecretOverlap);
   router.post('/clients/:id/certificate', write, issueCertificate);
   router.delete('/clients/:id/certificate/:serial', write, revokeCertificate);
   router.get('/client-ca', read, clientCa);

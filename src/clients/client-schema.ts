@@ -21,6 +21,8 @@ const clientFields = {
   access_token_ttl: z.number().int(),
   service_user_id: z.string().min(1).max(200).nullable(),
   first_party: z.boolean(),
+  require_consent: z.boolean(),
+  application_type: z.enum(['web', 'native']),
   tls_client_certificate_bound_access_tokens: z.boolean(),
   jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }).nullable(),
 };
@@ -36,6 +38,8 @@ export const createClientSchema = z.strictObject({
   access_token_ttl: clientFields.access_token_ttl.optional(),
   service_user_id: clientFields.service_user_id.optional(),
   first_party: clientFields.first_party.optional(),
+  require_consent: clientFields.require_consent.optional(),
+  application_type: clientFields.application_type.optional(),
   tls_client_certificate_bound_access_tokens:
     clientFields.tls_client_certificate_bound_access_tokens.optional(),
   jwks: clientFields.jwks.optional(),
@@ -49,6 +53,16 @@ export const patchClientSchema = createClientSchema
   .partial()
   .extend({ disabled: z.boolean().optional() })
   .strict();
+
+/** `POST /clients/{id}/secret`: optionally keep the old secret working for a while. */
+export const rotateSecretSchema = z.strictObject({
+  previous_secret_expires_in: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(1, 'must be between 1 and 86400 seconds')
+    .max(86400, 'must be between 1 and 86400 seconds')
+    .optional(),
+});
 
 export type CreateClientInput = z.infer<typeof createClientSchema>;
 export type PatchClientInput = z.infer<typeof patchClientSchema>;

@@ -16,7 +16,12 @@ import type {
   Page,
 } from '../stores/client-store.js';
 import type { TokenStore } from '../stores/token-store.js';
-import { SECRET_AUTH_METHODS, toProviderMetadata } from './client-model.js';
+import {
+  inferApplicationType,
+  OOB_REDIRECT,
+  SECRET_AUTH_METHODS,
+  toProviderMetadata,
+} from './client-model.js';
 import type { CreateClientInput, PatchClientInput } from './client-schema.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import { hourOf, type UsageTracker } from './usage-tracker.js';
@@ -33,6 +38,8 @@ export interface NewClient {
   token_endpoint_auth_method: string;
   access_token_ttl?: number;
   first_party?: boolean;
+  require_consent?: boolean;
+  application_type?: 'web' | 'native';
   service_user_id?: string | null;
   tls_client_certificate_bound_access_tokens?: boolean;
   jwks?: ClientRecord['jwks'];
@@ -40,14 +47,23 @@ export interface NewClient {
   secret?: string;
 }
 
+/** When the previous secret of an overlap stops working, or null when none works (at `now`). */
+export const previousSecretExpiry = (record: ClientRecord, now = Date.now()): string | null =>
+  record.previous_secret_hash &&
+  record.previous_secret_expires_at &&
+  Date.parse(record.previous_secret_expires_at) > now
+    ? record.previous_secret_expires_at
+    : null;
+
 /** The client view of contract 5.1: an allow-list, so no secret, hash or key can leave. */
-export function clientView(record: ClientRecord) {
+export function clientView(record: ClientRecord, now = Date.now()) {
   return {
     client_id: record.client_id,
     client_name: record.client_name,
     description: record.description,
     account_id: record.account_id,
     client_type: record.client_type,
+    application_type: record.application_type,
     grant_types: [...record.grant_types],
     redirect_uris: [...record.redirect_uris],
     scope: record.scope,
@@ -62,6 +78,8 @@ export function clientView(record: ClientRecord) {
       revoked: c.revoked,
     })),
     first_party: record.first_party,
+    require_consent: record.require_consent,
+    previous_secret_expires_at: previousSecretExpiry(record, now),
     disabled: record.disabled,
     created_at: record.created_at,
     updated_at: record.updated_at,
@@ -93,6 +111,8 @@ const AUDITED_FIELDS = [
   'access_token_ttl',
   'service_user_id',
   'first_party',
+  'require_consent',
+  'application_type',
   'tls_client_certificate_bound_access_tokens',
   'jwks',
   'disabled',
@@ -125,10 +145,14 @@ export interface ClientServiceDeps {
   validateMetadata: (metadata: Record<string, unknown>) => Promise<void>;
   /** This process's counts of client use not yet written to the store. */
   usage: Pick<UsageTracker, 'unwritten' | 'now'>;
+  /** The clock that secret overlaps are measured by (milliseconds). */
+  now?: () => number;
 }
 
 export function createClientService(deps: ClientServiceDeps) {
   const { config, clientStore, tokenStore, audit, clientCa, change } = deps;
+  const now = deps.now ?? Date.now;
+  const view = (record: ClientRecord) => clientView(record, now());
 
   async function auditCertificate(principal: Principal, clientId: string, issued: IssuedCertificate) {
     await audit.record(
@@ -163,7 +187,7 @@ export function createClientService(deps: ClientServiceDeps) {
         'access_token_ttl',
       );
     }
-    const known = new Set(config.scopes);
+    const known = new Set(config.scopeCatalog.names);
     for (const scope of candidate.scope.split(' ').filter(Boolean)) {
       if (!known.has(scope)) throw metadataError(`scope "${scope}" is not offered by this server`, 'scope');
       if (scope === 'accounts:admin' && candidate.account_id !== 'default') {
@@ -185,7 +209,16 @@ export function createClientService(deps: ClientServiceDeps) {
       throw redirectUriError('authorization_code needs at least one redirect URI');
     }
     for (const uri of candidate.redirect_uris) {
-      const problem = redirectUriProblem(uri, isPublic);
+      if (uri === OOB_REDIRECT) {
+        // Contract 5.1: a label for "no redirect" only; RFC 8252 8.1 retired it for native apps.
+        if (grants.has('authorization_code')) {
+          throw redirectUriError(
+            `${OOB_REDIRECT} cannot be used with authorization_code; register a loopback redirect such as http://127.0.0.1:8400/callback instead`,
+          );
+        }
+        continue;
+      }
+      const problem = redirectUriProblem(uri, candidate.application_type);
       if (problem) throw redirectUriError(problem);
     }
     if (
@@ -201,7 +234,7 @@ export function createClientService(deps: ClientServiceDeps) {
       if (!user || user.account_id !== candidate.account_id)
         throw metadataError('service_user_id names no user of this account', 'service_user_id');
     }
-    const metadata = toProviderMetadata({ ...candidate, disabled: false });
+    const metadata = toProviderMetadata({ ...candidate, disabled: false }, config.scopeCatalog);
     if (metadata) {
       if (SECRET_AUTH_METHODS.has(candidate.token_endpoint_auth_method)) {
         metadata.client_secret ??= 'placeholder-for-validation';
@@ -223,15 +256,18 @@ export function createClientService(deps: ClientServiceDeps) {
   async function buildRecord(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
     const usesSecret = SECRET_AUTH_METHODS.has(input.token_endpoint_auth_method);
     const secret = usesSecret ? (input.secret ?? generateSecret()) : null;
-    const now = new Date().toISOString();
+    const createdAt = new Date().toISOString();
+    const redirectUris = input.redirect_uris ?? [];
+    const firstParty = input.first_party ?? false;
     const client: ClientRecord = {
       client_id: input.client_id ?? newClientId(),
       account_id: input.account_id,
       client_name: input.client_name,
       description: input.description ?? '',
       client_type: input.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+      application_type: input.application_type ?? inferApplicationType(redirectUris),
       grant_types: input.grant_types,
-      redirect_uris: input.redirect_uris ?? [],
+      redirect_uris: redirectUris,
       scope: input.scope,
       token_endpoint_auth_method: input.token_endpoint_auth_method,
       tls_client_certificate_bound_access_tokens: input.tls_client_certificate_bound_access_tokens ?? false,
@@ -239,12 +275,15 @@ export function createClientService(deps: ClientServiceDeps) {
       service_user_id: input.service_user_id ?? null,
       certificates: [],
       jwks: input.jwks ?? null,
-      first_party: input.first_party ?? false,
+      first_party: firstParty,
+      require_consent: input.require_consent ?? !firstParty,
       disabled: false,
       secret_hash: null,
+      previous_secret_hash: null,
+      previous_secret_expires_at: null,
       secret_version: 1,
-      created_at: now,
-      updated_at: now,
+      created_at: createdAt,
+      updated_at: createdAt,
       last_used_at: null,
     };
     return { client, secret };
@@ -316,11 +355,11 @@ export function createClientService(deps: ClientServiceDeps) {
 
     async list(principal: Principal, options: ListOptions & ClientFilters): Promise<Page<ClientView>> {
       const page = await clientStore.listClients(principal.accountId, options);
-      return { data: page.data.map(clientView), next_cursor: page.next_cursor };
+      return { data: page.data.map(view), next_cursor: page.next_cursor };
     },
 
     async get(principal: Principal, clientId: string): Promise<ClientView> {
-      return clientView(await ownClient(principal, clientId));
+      return view(await ownClient(principal, clientId));
     },
 
     /** `PATCH /clients/{id}`: the merged record must pass every check a new one would. */
@@ -330,7 +369,7 @@ export function createClientService(deps: ClientServiceDeps) {
         (field) =>
           patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current[field]),
       );
-      if (changed.length === 0) return clientView(current);
+      if (changed.length === 0) return view(current);
       if (
         patch.token_endpoint_auth_method !== undefined &&
         patch.token_endpoint_auth_method !== current.token_endpoint_auth_method
@@ -362,23 +401,33 @@ export function createClientService(deps: ClientServiceDeps) {
       await audit.record(principal.accountId, principal.actor, action, `client:${clientId}`, {
         fields: [...changed],
       });
-      return clientView(updated);
+      return view(updated);
     },
 
     /**
      * `POST /clients/{id}/secret`: a new secret replaces the old one in the shared store, so the
-     * old one fails on every node from the next request on. Tokens already issued live on.
+     * old one fails on every node from the next request on, or, with `previousSecretExpiresIn`,
+     * once that many seconds have passed. Tokens already issued live on.
      */
-    async rotateSecret(principal: Principal, clientId: string): Promise<string> {
+    async rotateSecret(
+      principal: Principal,
+      clientId: string,
+      options: { previousSecretExpiresIn?: number | undefined } = {},
+    ): Promise<string> {
       const current = await ownClient(principal, clientId);
       if (!SECRET_AUTH_METHODS.has(current.token_endpoint_auth_method)) {
         throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secret to rotate`);
       }
       const secret = generateSecret();
       const secretHash = await hashSecret(secret);
+      const overlap = options.previousSecretExpiresIn;
+      // Only the secret being replaced overlaps: one that was itself in an overlap ends now.
+      const previousExpiresAt = overlap === undefined ? null : new Date(now() + overlap * 1000).toISOString();
       const updated = await change(principal.accountId, () =>
         clientStore.updateClient(clientId, {
           secret_hash: secretHash,
+          previous_secret_hash: previousExpiresAt === null ? null : current.secret_hash,
+          previous_secret_expires_at: previousExpiresAt,
           secret_version: current.secret_version + 1,
           updated_at: new Date().toISOString(),
         }),
@@ -386,8 +435,36 @@ export function createClientService(deps: ClientServiceDeps) {
       if (!updated) throw notFound('no such client');
       await audit.record(principal.accountId, principal.actor, 'client.secret.rotate', `client:${clientId}`, {
         secret_version: updated.secret_version,
+        ...(previousExpiresAt === null ? {} : { previous_secret_expires_at: previousExpiresAt }),
       });
       return secret;
+    },
+
+    /**
+     * `DELETE /clients/{id}/secret/previous`: the previous secret of an overlap fails from the
+     * next request on, on every node. Without an overlap nothing changes.
+     */
+    async endSecretOverlap(principal: Principal, clientId: string): Promise<void> {
+      const current = await ownClient(principal, clientId);
+      const ending = previousSecretExpiry(current, now());
+      if (ending === null && current.previous_secret_hash === null) return;
+      const updated = await change(principal.accountId, () =>
+        clientStore.updateClient(clientId, {
+          previous_secret_hash: null,
+          previous_secret_expires_at: null,
+          updated_at: new Date().toISOString(),
+        }),
+      );
+      if (!updated) throw notFound('no such client');
+      // An overlap that had already run out is cleared without an entry: nothing stopped working.
+      if (ending === null) return;
+      await audit.record(
+        principal.accountId,
+        principal.actor,
+        'client.secret.previous.revoke',
+        `client:${clientId}`,
+        { previous_secret_expires_at: ending },
+      );
     },
 
     /**

@@ -4,9 +4,9 @@ const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
 
 /**
  * Why `uri` may not be registered, or undefined when it may: https only, except plain http to
- * a loopback host (any port) and, for native (public) clients, private-use schemes.
+ * a loopback host (any port) and, for native clients, private-use schemes.
  */
-export function redirectUriProblem(uri: string, isPublic: boolean): string | undefined {
+export function redirectUriProblem(uri: string, applicationType: 'web' | 'native'): string | undefined {
   let url: URL;
   try {
     url = new URL(uri);
@@ -22,7 +22,9 @@ export function redirectUriProblem(uri: string, isPublic: boolean): string | und
       : `"${uri}" must use https (plain http only for loopback hosts)`;
   }
   if (PRIVATE_USE_SCHEME.test(url.protocol)) {
-    return isPublic ? undefined : `"${uri}": private-use schemes are for native (public) clients only`;
+    return applicationType === 'native'
+      ? undefined
+      : `"${uri}": private-use schemes are for native clients only (application_type native)`;
   }
   return `"${uri}" uses a scheme that is not allowed`;
 }

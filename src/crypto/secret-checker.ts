@@ -25,6 +25,16 @@ export interface SecretCheckerOptions {
   verify?: (hash: string, presented: string) => Promise<boolean>;
   /** Told how each client secret check ended (for metrics). */
   onClientSecretCheck?: (result: 'cached' | 'verified' | 'failed' | 'busy') => void;
+  /** The clock a previous secret's expiry is compared with (milliseconds). */
+  now?: () => number;
+}
+
+/** The hashes a client's secret may match: the current one, and during an overlap the previous one. */
+export interface ClientSecretHashes {
+  current: string;
+  /** Valid while the clock is before `previousExpiresAt`. */
+  previous?: string | undefined;
+  previousExpiresAt?: number | undefined;
 }
 
 export interface SecretCheckerStats {
@@ -43,8 +53,9 @@ export interface SecretCheckerStats {
  *
  * - A secret that verified once is remembered, in this process only, under an HMAC (with a key
  *   made at start and never stored) of the client id and the presented secret, together with
- *   the hash it verified against. It counts again only while the client's current hash is that
- *   same hash: a rotation replaces the hash, so the old secret goes back to argon2 and fails.
+ *   the hash it verified against. It counts again only while that hash is still valid for the
+ *   client: its current one, or its previous one until the overlap's expiry. A rotation
+ *   replaces the hash, so the old secret goes back to argon2 and fails.
  *   Failed checks are never remembered, and passwords are never cached.
  * - The same presentation arriving while its check runs waits for that check.
  * - At most `maxConcurrent` argon2 checks run at once; others wait in a bounded queue, with a
@@ -57,6 +68,7 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const maxQueued = options.maxQueued ?? 64;
   const maxPerSubject = options.maxPerSubject ?? 8;
   const verify = options.verify ?? verifySecret;
+  const now = options.now ?? Date.now;
   // Made at start and never stored: the cache's keys mean nothing outside this process.
   const macKey = randomBytes(32);
   const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
@@ -68,7 +80,7 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const waiting: (() => void)[] = [];
   const perSubject = new Map<string, number>();
 
-  async function limited(subject: string, check: () => Promise<boolean>): Promise<boolean> {
+  async function limited<T>(subject: string, check: () => Promise<T>): Promise<T> {
     const held = perSubject.get(subject) ?? 0;
     if (held >= maxPerSubject || (active >= maxConcurrent && waiting.length >= maxQueued)) {
       stats.refused += 1;
@@ -100,35 +112,45 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
 
   return {
     /**
-     * True when `presented` is the secret whose argon2id hash is `hash` (client `clientId`'s
-     * current one). `source` (the caller's address) keeps one source's checks from taking every
-     * slot of the client; `beforeHashing` runs only when argon2 is about to run, and may refuse.
+     * True when `presented` is the secret of one of client `clientId`'s valid hashes.
+     * `source` (the caller's address) keeps one source's checks from taking every slot of the
+     * client; `beforeHashing` runs only when argon2 is about to run, and may refuse.
      */
     async checkClientSecret(
       clientId: string,
-      hash: string,
+      hashes: ClientSecretHashes,
       presented: string,
       call: { source?: string; beforeHashing?: () => Promise<void> } = {},
     ): Promise<boolean> {
+      const valid = [hashes.current];
+      if (hashes.previous && hashes.previousExpiresAt !== undefined && now() < hashes.previousExpiresAt) {
+        valid.push(hashes.previous);
+      }
       const mac = macOf(clientId, presented);
-      if (verified.get(mac) === hash) {
+      const remembered = verified.get(mac);
+      if (remembered !== undefined && valid.includes(remembered)) {
         stats.cacheHits += 1;
         options.onClientSecretCheck?.('cached');
         return true;
       }
       // A client starting up sends many requests at once with a secret not yet verified: one
       // argon2 check answers all of them.
-      const flight = `${mac}:${hash}`;
+      const flight = `${mac}:${valid.join(':')}`;
       let pending = inFlight.get(flight);
       if (!pending) {
+        const matching = async (): Promise<string | undefined> => {
+          for (const hash of valid) if (await verify(hash, presented)) return hash;
+          return undefined;
+        };
         const hashing = async () => {
           await call.beforeHashing?.();
-          return limited(`client:${clientId}:${call.source ?? ''}`, () => verify(hash, presented));
+          return limited(`client:${clientId}:${call.source ?? ''}`, matching);
         };
         pending = hashing()
-          .then((ok) => {
-            if (ok) verified.set(mac, hash);
-            return ok;
+          .then((hash) => {
+            if (hash === undefined) return false;
+            verified.set(mac, hash);
+            return true;
           })
           .finally(() => inFlight.delete(flight));
         inFlight.set(flight, pending);

@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { renderErrorPage, renderPage } from '../http/pages.js';
+import type { Consents } from './consents.js';
 import type { LoginService } from './login-service.js';
 
 export interface InteractionDeps {
@@ -12,6 +13,10 @@ export interface InteractionDeps {
   login: LoginService;
   /** Key for the forms' CSRF tokens (one of the shared cookie keys, so every node agrees). */
   csrfKey: string;
+  /** Remembers what each user granted each client, across sign-ins. */
+  consents: Pick<Consents, 'remember'>;
+  /** What each scope is for, as the consent page says it. */
+  describeScope: (scope: string) => string;
 }
 
 /**
@@ -96,7 +101,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       clientName: name,
       csrf,
       username: user?.username ?? '',
-      scopes: missing,
+      scopes: missing.map((scope) => ({ name: scope, description: deps.describeScope(scope) })),
     });
   });
 
@@ -151,6 +156,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
     const grantId = await grant.save();
+    await deps.consents.remember(accountId, clientId, grant.getOIDCScope().split(' '));
     await finish(ctx, { consent: { grantId } }, true);
   });
 

@@ -1,31 +1,31 @@
 import type { X509Certificate } from 'node:crypto';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
 
 /**
  * Registers Tessera's `client_credentials` grant, built on the provider's public model classes.
  * It keeps the contract's scope rules, which the built-in handler does not have: no `scope`
  * means every scope the client is allowed, and any requested scope outside that set (including
- * ones the deployment does not know) is `invalid_scope`. Tokens of a client registered for
+ * ones the deployment does not know) is `invalid_scope`. The client's allowed set already holds
+ * what its scopes imply; the granted scope is the request and what it implies, in catalog
+ * order (contract section 10). Tokens of a client registered for
  * certificate binding are bound to the certificate of the request (RFC 8705).
  */
 export function registerClientCredentialsGrant(
   provider: Provider,
   certificateOf: (ctx: KoaContextWithOIDC) => X509Certificate | undefined,
+  scopes: Pick<ScopeCatalog, 'expand'>,
 ): void {
   async function clientCredentialsGrant(ctx: KoaContextWithOIDC): Promise<void> {
     const client = ctx.oidc.client!;
-    const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
-    const requested = new Set(
-      String(ctx.oidc.params?.scope ?? '')
-        .split(' ')
-        .filter(Boolean),
-    );
-    const refused = [...requested].filter((scope) => !allowed.has(scope));
+    const allowed = scopeList(client.scope);
+    const requested = scopeList(String(ctx.oidc.params?.scope ?? ''));
+    const refused = [...new Set(requested)].filter((scope) => !allowed.includes(scope));
     if (refused.length > 0) {
       throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
     }
-    const scope = [...(requested.size > 0 ? requested : allowed)].join(' ') || undefined;
+    const scope = (requested.length > 0 ? scopes.expand(requested) : allowed).join(' ') || undefined;
     const token = new provider.ClientCredentials({ client, scope });
     if (client.tlsClientCertificateBoundAccessTokens) {
       const certificate = certificateOf(ctx);

@@ -20,6 +20,8 @@ import type { ModelAdapter, TokenPayload, TokenStore } from '../stores/token-sto
 import { registerClientCredentialsGrant } from './client-credentials.js';
 import { renderErrorPage } from '../http/pages.js';
 import { CONSOLE_ACCOUNT_PARAM } from '../interactions/login-service.js';
+import type { Consents } from '../interactions/consents.js';
+import { scopeList } from '../scopes/scope-catalog.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -33,6 +35,8 @@ export interface ProviderDeps {
   secrets: SecretChecker;
   /** Refuses a throttled client id and address when the provider looks the client up. */
   throttle: Pick<ClientAuthThrottle, 'beforeLookup' | 'beforeHashing' | 'source'>;
+  /** The scopes users granted clients, remembered across sign-ins. */
+  consents: Pick<Consents, 'granted'>;
   /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */
   mtlsBaseUrl: string | undefined;
 }
@@ -297,21 +301,33 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Contract: a client with the refresh_token grant gets refresh tokens (no offline_access
     // needed). Rotation (always for public clients) and reuse detection are oidc-provider's.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // A consent once given is the grant; first-party clients get one without asking.
+    // Contract 5.1 `require_consent`: without it, the requested scopes are granted without
+    // asking; with it, the consent page shows unless this user already granted this client
+    // every requested scope (remembered across sign-ins). Otherwise the consent page extends
+    // the grant with what is missing.
     async loadExistingGrant(ctx) {
       const { oidc } = ctx;
       const client = oidc.client!;
-      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
-      if (grantId) return oidc.provider.Grant.find(grantId);
-      if (client['first_party'] !== true || !oidc.session?.accountId) return undefined;
-      const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session.accountId });
-      const allowed = new Set((client.scope ?? '').split(' '));
-      const requested = String(oidc.params?.scope ?? '')
-        .split(' ')
-        .filter((scope) => allowed.has(scope) || scope === 'openid');
-      grant.addOIDCScope(requested.join(' '));
-      await grant.save();
-      return grant;
+      const consented = oidc.result?.consent?.grantId;
+      if (consented) return oidc.provider.Grant.find(consented);
+      const userId = oidc.session?.accountId;
+      const grantId = oidc.session?.grantIdFor(client.clientId);
+      const grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (!userId) return grant;
+      const allowed = new Set(scopeList(client.scope));
+      const requested = scopeList(String(oidc.params?.scope ?? '')).filter(
+        (scope) => allowed.has(scope) || scope === 'openid',
+      );
+      const held = new Set(scopeList(grant?.getOIDCScope()));
+      if (requested.every((scope) => held.has(scope))) return grant;
+      if (client['require_consent'] !== false) {
+        const remembered = await deps.consents.granted(userId, client.clientId);
+        if (!requested.every((scope) => remembered.has(scope))) return grant;
+      }
+      const granting = grant ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: userId });
+      granting.addOIDCScope(requested.join(' '));
+      await granting.save();
+      return granting;
     },
     // HTML only where a browser is sent (authorization and its pages); every other endpoint
     // answers RFC 6749 JSON whatever the Accept header prefers (Java's default prefers HTML).
@@ -351,12 +367,18 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
   // A flood of checks answers 503 (SecretChecksBusyError renders so) rather than queueing forever.
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
-    return deps.secrets.checkClientSecret(this.clientId, String(this.clientSecret ?? ''), presented, {
+    const previousExpiry = this['previous_secret_expires_at'];
+    const hashes = {
+      current: String(this.clientSecret ?? ''),
+      previous: typeof this['previous_secret_hash'] === 'string' ? this['previous_secret_hash'] : undefined,
+      previousExpiresAt: typeof previousExpiry === 'string' ? Date.parse(previousExpiry) : undefined,
+    };
+    return deps.secrets.checkClientSecret(this.clientId, hashes, presented, {
       source: deps.throttle.source(),
       beforeHashing: () => deps.throttle.beforeHashing(),
     });
   };
 
-  registerClientCredentialsGrant(provider, clientCertificate);
+  registerClientCredentialsGrant(provider, clientCertificate, config.scopeCatalog);
   return provider;
 }

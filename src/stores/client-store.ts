@@ -25,6 +25,8 @@ export interface ClientRecord {
   client_name: string;
   description: string;
   client_type: 'confidential' | 'public';
+  /** OpenID Registration's `application_type`: which redirect URIs the client may register. */
+  application_type: 'web' | 'native';
   grant_types: string[];
   redirect_uris: string[];
   scope: string;
@@ -35,8 +37,13 @@ export interface ClientRecord {
   certificates: CertificateRecord[];
   jwks: { keys: Record<string, unknown>[] } | null;
   first_party: boolean;
+  /** Ask the user before granting scopes they have not granted this client yet. */
+  require_consent: boolean;
   disabled: boolean;
   secret_hash: string | null;
+  /** The hash of the secret before the last rotation, valid until `previous_secret_expires_at`. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: string | null;
   /** Bumped on every secret rotation, so caches of verified secrets can tell old from new. */
   secret_version: number;
   created_at: string;

@@ -72,8 +72,13 @@ const BAD_CREATE: Case[] = [
     'invalid_redirect_uri',
   ],
   [
-    'private-use scheme for a confidential client',
-    { client_name: 'a', grant_types: ['authorization_code'], redirect_uris: ['com.example.app:/cb'] },
+    'private-use scheme for a web client',
+    {
+      client_name: 'a',
+      application_type: 'web',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['com.example.app:/cb'],
+    },
     'invalid_redirect_uri',
   ],
 ];

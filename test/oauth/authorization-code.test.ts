@@ -31,6 +31,17 @@ describe('authorization code with PKCE, through the login and consent pages', ()
   });
   after(async () => tessera.close());
 
+  /** A member of account default, new to every client. */
+  const newUser = async (username: string) => {
+    const created = await api(tessera, await tokenFor(tessera.url), 'POST', '/users', {
+      username,
+      password: `${username} password 1`,
+      role: 'member',
+    });
+    assert.equal(created.status, 201);
+    return { username, password: `${username} password 1` };
+  };
+
   const authorizeUrl = (challenge: string, extra: Record<string, string> = {}) =>
     `/oauth/authorize?${new URLSearchParams({
       client_id: client.clientId,
@@ -60,7 +71,10 @@ describe('authorization code with PKCE, through the login and consent pages', ()
       password: 'alice password 1',
     });
     assert.equal(consent.status, 200);
-    assert.ok(consent.html.includes('<li>api:read</li>'), consent.html);
+    assert.ok(
+      consent.html.includes('<li><strong>api:read</strong>: An API scope of this deployment</li>'),
+      consent.html,
+    );
 
     const back = await browser.submit(consent, '/confirm');
     assert.equal(back.status, 303);
@@ -102,8 +116,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const browser = new Browser(tessera.url);
     const { verifier, challenge } = pkce();
     const login = await browser.follow(authorizeUrl(challenge));
-    const next = await browser.submit(login, '/login', { username: 'alice', password: 'alice password 1' });
-    // A new browser is a new session: consent is asked again.
+    const next = await browser.submit(login, '/login', await newUser('erin'));
     const back = await browser.submit(next, '/confirm');
     const code = new URL(back.location!).searchParams.get('code')!;
     const tokens = await postForm(
@@ -120,7 +133,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     });
     assert.equal(userinfo.status, 200);
     const claims = (await userinfo.json()) as Record<string, unknown>;
-    assert.equal(claims.preferred_username, 'alice');
+    assert.equal(claims.preferred_username, 'erin');
   });
 
   it('refuses a request without PKCE or with plain PKCE, redirecting the error with the state', async () => {
@@ -196,27 +209,44 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     assert.equal(throttled.status, 429);
     assert.ok(throttled.html.includes('Too many failed sign-in attempts.'));
     // Another user from the same address is not locked out by carol's failures.
-    const other = await browser.submit(throttled, '/login', {
-      username: 'alice',
-      password: 'alice password 1',
-    });
+    const other = await browser.submit(throttled, '/login', await newUser('frank'));
     assert.equal(other.status, 200);
     assert.ok(other.html.includes('/confirm'));
   });
 
-  it('remembers a consent: the same session is not asked again', async () => {
+  it('remembers a consent in the session and across sign-ins, and asks only for scopes not granted yet', async () => {
+    const gina = await newUser('gina');
     const browser = new Browser(tessera.url);
     const login = await browser.follow(authorizeUrl(pkce().challenge));
-    const consent = await browser.submit(login, '/login', {
-      username: 'alice',
-      password: 'alice password 1',
-    });
+    const consent = await browser.submit(login, '/login', gina);
     assert.ok(consent.html.includes('/confirm'));
     const first = await browser.submit(consent, '/confirm');
     assert.ok(first.location?.startsWith(REDIRECT));
     const again = await browser.follow(authorizeUrl(pkce().challenge));
     assert.equal(again.status, 303, 'straight back to the client, no page');
     assert.ok(new URL(again.location!).searchParams.get('code'));
+
+    // A new browser signs in again, and is not asked again.
+    const elsewhere = new Browser(tessera.url);
+    const signIn = await elsewhere.follow(authorizeUrl(pkce().challenge));
+    const back = await elsewhere.submit(signIn, '/login', gina);
+    assert.equal(back.status, 303);
+    assert.ok(back.location?.startsWith(REDIRECT), back.html);
+
+    // A scope the user has not granted yet is asked for, and only that one.
+    const root = await tokenFor(tessera.url);
+    await api(tessera, root, 'PATCH', `/clients/${client.clientId}`, {
+      scope: 'openid profile api:read api:write',
+    });
+    const asked = await elsewhere.follow(
+      authorizeUrl(pkce().challenge, { scope: 'openid profile api:read api:write' }),
+    );
+    assert.equal(asked.status, 200);
+    assert.deepEqual(
+      [...asked.html.matchAll(/<li><strong>([^<]+)<\/strong>/g)].map((m) => m[1]),
+      ['api:write'],
+    );
+    await api(tessera, root, 'PATCH', `/clients/${client.clientId}`, { scope: 'openid profile api:read' });
   });
 
   it('skips consent for a first-party client', async () => {

@@ -28,7 +28,9 @@ describe('secret check limits', () => {
       maxPerSubject: 10,
       verify: checks.verify,
     });
-    const results = Array.from({ length: 5 }, (_, i) => checker.checkClientSecret(`c${i}`, 'h', 'wrong'));
+    const results = Array.from({ length: 5 }, (_, i) =>
+      checker.checkClientSecret(`c${i}`, { current: 'h' }, 'wrong'),
+    );
     await tick();
     assert.equal(checks.running(), 2);
     checks.finish();
@@ -51,14 +53,17 @@ describe('secret check limits', () => {
       maxPerSubject: 2,
       verify: checks.verify,
     });
-    const flood = [1, 2].map((i) => checker.checkClientSecret('victim', 'h', `wrong-${i}`));
+    const flood = [1, 2].map((i) => checker.checkClientSecret('victim', { current: 'h' }, `wrong-${i}`));
     await assert.rejects(
-      async () => checker.checkClientSecret('victim', 'h', 'wrong-3'),
+      async () => checker.checkClientSecret('victim', { current: 'h' }, 'wrong-3'),
       SecretChecksBusyError,
     );
-    const others = ['a', 'b'].map((id) => checker.checkClientSecret(id, 'h', 'wrong'));
+    const others = ['a', 'b'].map((id) => checker.checkClientSecret(id, { current: 'h' }, 'wrong'));
     // One running, three waiting: the queue is full for everyone now.
-    await assert.rejects(async () => checker.checkClientSecret('c', 'h', 'wrong'), SecretChecksBusyError);
+    await assert.rejects(
+      async () => checker.checkClientSecret('c', { current: 'h' }, 'wrong'),
+      SecretChecksBusyError,
+    );
     assert.equal(checker.stats().refused, 2);
     for (let i = 0; i < 4; i += 1) {
       await tick();
@@ -66,7 +71,7 @@ describe('secret check limits', () => {
     }
     assert.deepEqual(await Promise.all([...flood, ...others]), [false, false, false, false]);
     // With the queue drained, the victim is served again.
-    const again = checker.checkClientSecret('victim', 'h', 'right');
+    const again = checker.checkClientSecret('victim', { current: 'h' }, 'right');
     await tick();
     checks.finish(true);
     assert.equal(await again, true);
@@ -75,7 +80,9 @@ describe('secret check limits', () => {
   it('answers the same presentation arriving many times at once with one check', async () => {
     const checks = controlledChecks();
     const checker = createSecretChecker({ maxPerSubject: 2, verify: checks.verify });
-    const burst = Array.from({ length: 20 }, () => checker.checkClientSecret('c', 'hash', 'right'));
+    const burst = Array.from({ length: 20 }, () =>
+      checker.checkClientSecret('c', { current: 'hash' }, 'right'),
+    );
     await tick();
     assert.equal(checks.running(), 1);
     checks.finish(true);
@@ -87,16 +94,16 @@ describe('secret check limits', () => {
   it('remembers only verified secrets, bound to the hash they verified against', async () => {
     const checks = controlledChecks();
     const checker = createSecretChecker({ verify: checks.verify });
-    const first = checker.checkClientSecret('c', 'hash-1', 's3cret');
+    const first = checker.checkClientSecret('c', { current: 'hash-1' }, 's3cret');
     await tick();
     checks.finish(true);
     assert.equal(await first, true);
     // Verified already: answered from the cache, no second check.
-    assert.equal(await checker.checkClientSecret('c', 'hash-1', 's3cret'), true);
+    assert.equal(await checker.checkClientSecret('c', { current: 'hash-1' }, 's3cret'), true);
     assert.equal(checker.stats().argon2, 1);
 
     // A new hash (rotation) sends the same secret back to the real check.
-    const afterRotation = checker.checkClientSecret('c', 'hash-2', 's3cret');
+    const afterRotation = checker.checkClientSecret('c', { current: 'hash-2' }, 's3cret');
     await tick();
     assert.equal(checks.running(), 1);
     checks.finish(false);
@@ -110,5 +117,49 @@ describe('secret check limits', () => {
       assert.equal(await password, true);
     }
     assert.equal(checker.stats().argon2, 4);
+  });
+});
+
+describe('secret overlap after a rotation', () => {
+  it('accepts the previous secret, cached or not, until exactly its expiry, and the current one throughout', async () => {
+    let clock = 1_000_000;
+    const verified: string[] = [];
+    const checker = createSecretChecker({
+      now: () => clock,
+      // A stand-in hash: "hash(<secret>)" matches only that secret.
+      verify: async (hash, presented) => {
+        verified.push(hash);
+        return hash === `hash(${presented})`;
+      },
+    });
+    const hashes = { current: 'hash(new)', previous: 'hash(old)', previousExpiresAt: 1_060_000 };
+
+    assert.equal(await checker.checkClientSecret('c', hashes, 'old'), true);
+    assert.deepEqual(verified, ['hash(new)', 'hash(old)']);
+    assert.equal(await checker.checkClientSecret('c', hashes, 'new'), true);
+    assert.deepEqual(verified.slice(2), ['hash(new)']);
+
+    clock = 1_059_999;
+    assert.equal(await checker.checkClientSecret('c', hashes, 'old'), true, 'cached, one ms before expiry');
+    assert.equal(verified.length, 3, 'answered from the cache');
+
+    clock = 1_060_000;
+    assert.equal(
+      await checker.checkClientSecret('c', hashes, 'old'),
+      false,
+      'at expiry the cache no longer counts',
+    );
+    assert.deepEqual(verified.slice(3), ['hash(new)'], 'and argon2 runs against the current hash only');
+    assert.equal(await checker.checkClientSecret('c', hashes, 'new'), true);
+    assert.equal(verified.length, 4, 'the current secret is still cached');
+
+    // Ending the overlap early: the hashes no longer carry the previous one.
+    clock = 1_000_000;
+    const fresh = createSecretChecker({
+      now: () => clock,
+      verify: async (hash, presented) => hash === `hash(${presented})`,
+    });
+    assert.equal(await fresh.checkClientSecret('c', hashes, 'old'), true);
+    assert.equal(await fresh.checkClientSecret('c', { current: 'hash(new)' }, 'old'), false);
   });
 });

@@ -38,6 +38,8 @@ export async function startTessera(
     stores?: (dataDir: string) => Stores | Promise<Stores>;
     /** Also start the mTLS listener (on a free port). */
     mtls?: boolean;
+    /** The clock secret overlaps are measured by. */
+    now?: () => number;
   } = {},
 ): Promise<RunningTessera> {
   const ownDir = options.dataDir ? undefined : tempDir();
@@ -73,7 +75,9 @@ export async function startTessera(
     },
   });
   const logger = createLogger('info', sink);
-  const container = await createContainer(config, logger, await options.stores?.(dataDir));
+  const container = await createContainer(config, logger, await options.stores?.(dataDir), {
+    ...(options.now ? { now: options.now } : {}),
+  });
   const callback = container.app.callback();
   server.on('request', callback);
   if (mtlsServer) {
