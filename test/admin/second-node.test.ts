@@ -82,6 +82,24 @@ describe('admin changes on one node, seen by another on the same stores', () => 
     assert.equal((await introspect(b.url, admin, token)).body.active, true);
   });
 
+  it('keeps the previous secret working on the other node during an overlap, and ends it there at once', async () => {
+    const creds = await register('overlapping');
+    assert.equal((await clientCredentials(b.url, creds)).status, 200, 'verified and cached on b');
+    const rotated = await api(a.url, adminToken, 'POST', `/clients/${creds.clientId}/secret`, {
+      previous_secret_expires_in: 3600,
+    });
+    assert.equal(rotated.status, 200);
+    const fresh = String(rotated.body.client_secret);
+    used.push(fresh);
+    assert.equal((await clientCredentials(b.url, creds)).status, 200, 'the old secret still works on b');
+    assert.equal((await clientCredentials(b.url, { ...creds, secret: fresh })).status, 200);
+    const ended = await api(a.url, adminToken, 'DELETE', `/clients/${creds.clientId}/secret/previous`);
+    assert.equal(ended.status, 204);
+    const old = await clientCredentials(b.url, creds);
+    assert.deepEqual([old.status, old.body.error], [401, 'invalid_client'], 'refused on b from the next request');
+    assert.equal((await clientCredentials(b.url, { ...creds, secret: fresh })).status, 200);
+  });
+
   it('refuses a disabled client on the other node, and its tokens read inactive there', async () => {
     const creds = await register('disabled elsewhere');
     const token = String((await clientCredentials(b.url, creds)).body.access_token);
