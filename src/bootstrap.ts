@@ -4,11 +4,14 @@ import { StoreConflictError } from './errors.js';
 import type { ClientService } from './clients/client-service.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { UserService } from './users/user-service.js';
+import type { ProvisionedSecret } from './provisioning/provisioning.js';
 
 export const DEFAULT_ACCOUNT_ID = 'default';
 export const ADMIN_CLIENT_ID = 'tessera-admin';
 export const CONSOLE_CLIENT_ID = 'tessera-console';
 export const ADMIN_USERNAME = 'admin';
+/** The clients the bootstrap creates and keeps in line with the deployment. */
+export const BOOTSTRAP_CLIENTS: readonly string[] = [ADMIN_CLIENT_ID, CONSOLE_CLIENT_ID];
 
 interface BootstrapDeps {
   config: Config;
@@ -21,6 +24,8 @@ interface BootstrapDeps {
 export interface GeneratedCredentials {
   adminClientSecret?: string;
   adminPassword?: string;
+  /** Secrets the provisioning file left to be generated, for what it created. */
+  provisioned?: ProvisionedSecret[];
 }
 
 /** What the console asks for: who signed in, and the admin API as far as the user's role allows. */
@@ -128,6 +133,11 @@ export function formatGeneratedCredentials(generated: GeneratedCredentials): str
   }
   if (generated.adminPassword) {
     lines.push(`  username:      ${ADMIN_USERNAME}`, `  password:      ${generated.adminPassword}`);
+  }
+  for (const item of generated.provisioned ?? []) {
+    lines.push(`  account:       ${item.account}`);
+    if (item.client_id) lines.push(`  client_id:     ${item.client_id}`, `  client_secret: ${item.secret}`);
+    if (item.username) lines.push(`  username:      ${item.username}`, `  password:      ${item.secret}`);
   }
   if (lines.length === 0) return null;
   const rule = '='.repeat(72);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { GeneratedCredentials } from './bootstrap.js';
 import {
   buildScopeCatalog,
   parseCatalogFile,
@@ -71,10 +72,15 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Processes serving requests (`TESSERA_WORKERS`; `auto` = one per core). */
   readonly workers: number;
+  /** Accounts, clients and users applied at every start (`TESSERA_PROVISION_FILE`). */
+  readonly provisionFile: string | undefined;
 }
 
 /** Thrown for a bad setting; its message is the one line printed before exiting. */
 export class ConfigError extends Error {
+  /** Credentials the bootstrap generated before the setting was found bad: shown all the same. */
+  generated?: GeneratedCredentials;
+
   constructor(
     readonly variable: string,
     reason: string,
@@ -311,6 +317,11 @@ export function loadConfig(env: Env = process.env): Config {
   const workers =
     workersRaw.toLowerCase() === 'auto' ? availableParallelism() : integer(env, 'TESSERA_WORKERS', 1, 1, 64);
 
+  const provisionFile = read(env, 'TESSERA_PROVISION_FILE');
+  if (provisionFile !== undefined && !existsSync(provisionFile)) {
+    throw new ConfigError('TESSERA_PROVISION_FILE', `file not found: ${provisionFile}`);
+  }
+
   return Object.freeze({
     port,
     mtlsPort,
@@ -336,5 +347,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies,
     logLevel: logLevel as LogLevel,
     workers,
+    provisionFile: provisionFile && path.resolve(provisionFile),
   });
 }

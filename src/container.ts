@@ -9,7 +9,10 @@ import { interactionRoutes } from './interactions/interaction-routes.js';
 import { createLoginService } from './interactions/login-service.js';
 import { createConsents } from './interactions/consents.js';
 import { createPrincipalService } from './auth/principal.js';
-import { createAuditService } from './audit/audit-service.js';
+import { createAuditService, type AuditService } from './audit/audit-service.js';
+import { createProvisioning } from './provisioning/provisioning.js';
+import { createExportService } from './provisioning/export.js';
+import { ProvisionFileError } from './provisioning/provision-file.js';
 import { workerMetrics } from './http/cluster-metrics.js';
 import {
   createMetrics,
@@ -174,6 +177,8 @@ export async function createContainer(
   options: {
     /** The clock secret overlaps are measured by (tests move it instead of waiting). */
     now?: () => number;
+    /** Where the provisioning file's `*_env` names are looked up (default: the process's). */
+    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<Container> {
   const opened = stores ?? (await openStores(config));
@@ -240,20 +245,42 @@ export async function createContainer(
         metrics.tokenIssued(ctx.oidc?.params?.grant_type);
       },
     );
-    const audit = createAuditService({ clientStore });
-    const clients = createClientService({
-      config,
-      clientStore,
-      tokenStore,
-      audit,
-      clientCa: pki.clientCa,
-      change: clientCache.change,
-      validateMetadata: (metadata) => provider.Client.validate(metadata as never),
-      usage,
-      now: options.now,
+    const servicesFor = (audit: AuditService) => ({
+      clients: createClientService({
+        config,
+        clientStore,
+        tokenStore,
+        audit,
+        clientCa: pki.clientCa,
+        change: clientCache.change,
+        validateMetadata: (metadata) => provider.Client.validate(metadata as never),
+        usage,
+        now: options.now,
+      }),
+      users: createUserService({ clientStore, audit, change: clientCache.change }),
     });
-    const users = createUserService({ clientStore, audit, change: clientCache.change });
+    const audit = createAuditService({ clientStore });
+    const { clients, users } = servicesFor(audit);
     const generated = await bootstrap({ config, clientStore, clients, users });
+    if (config.provisionFile) {
+      const provisioning = createProvisioning({
+        config,
+        clientStore,
+        servicesFor,
+        env: options.env ?? process.env,
+      });
+      try {
+        generated.provisioned = await provisioning.apply(config.provisionFile);
+      } catch (error) {
+        if (!(error instanceof ProvisionFileError)) throw error;
+        const refusal = new ConfigError(
+          'TESSERA_PROVISION_FILE',
+          `${config.provisionFile}: ${error.message}`,
+        );
+        refusal.generated = generated;
+        throw refusal;
+      }
+    }
     const principals = createPrincipalService({ provider, clientStore });
     const accounts = createAccountService({ clientStore, clients, audit });
     const pingables = [
@@ -281,7 +308,15 @@ export async function createContainer(
         consents,
         describeScope: config.scopeCatalog.describe,
       }),
-      admin: adminRoutes({ principals, certificateSource, clients, audit, accounts, users }),
+      admin: adminRoutes({
+        principals,
+        certificateSource,
+        clients,
+        audit,
+        accounts,
+        users,
+        exports: createExportService({ clientStore }),
+      }),
       console: consoleRoutes({
         config,
         logger,

@@ -29,7 +29,12 @@ async function prepare(config: Config, logger: Logger): Promise<Container> {
   try {
     container = await createContainer(config, logger);
   } catch (error) {
-    if (error instanceof ConfigError) fail(`invalid setting ${error.message}`);
+    if (error instanceof ConfigError) {
+      // What the bootstrap generated before the refusal is shown now, or it would be lost.
+      const generated = error.generated && formatGeneratedCredentials(error.generated);
+      if (generated) process.stdout.write(`\n${generated}\n`);
+      fail(`invalid setting ${error.message}`);
+    }
     throw error;
   }
 

@@ -357,7 +357,11 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
     },
 
     async appendAudit(entry) {
-      await audit.insertOne({ ...entry });
+      try {
+        await audit.insertOne({ ...entry });
+      } catch (error) {
+        throw conflictField(error, { id: 'audit_id' }) ?? error;
+      }
     },
     async listAudit(accountId, options) {
       const filter: Filter<Document> = { account_id: { $eq: text(accountId, 'account_id') } };

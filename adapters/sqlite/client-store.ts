@@ -291,11 +291,12 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
 
     async appendAudit(entry) {
-      db.prepare('INSERT INTO audit (id, account_id, created_at, doc) VALUES (?, ?, ?, ?)').run(
-        entry.id,
-        entry.account_id,
-        entry.at,
-        JSON.stringify(entry),
+      insertOrConflict(
+        () =>
+          db
+            .prepare('INSERT INTO audit (id, account_id, created_at, doc) VALUES (?, ?, ?, ?)')
+            .run(entry.id, entry.account_id, entry.at, JSON.stringify(entry)),
+        { 'audit.id': 'audit_id' },
       );
     },
     async listAudit(accountId, options) {

@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { CertificateSource } from '../pki/request-certificate.js';
 import { userRoutes } from '../users/user-routes.js';
 import type { UserService } from '../users/user-service.js';
+import { exportRoutes, type ExportService } from '../provisioning/export.js';
 import { adminAuth } from './admin-auth.js';
 
 export interface AdminDeps {
@@ -21,6 +22,7 @@ export interface AdminDeps {
   audit: AuditService;
   accounts: AccountService;
   users: UserService;
+  exports: ExportService;
 }
 
 async function noStore(ctx: Context, next: Next) {
@@ -50,6 +52,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     userRoutes(deps.users),
     accountRoutes(deps.accounts),
     auditRoutes(deps.audit),
+    exportRoutes(deps.exports),
   ]) {
     router.use(domain.routes());
   }

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { StoreConflictError } from '../errors.js';
 import type { AuditListOptions, AuditRecord, ClientStore, Page } from '../stores/client-store.js';
 
 /** What an audit entry may carry: names and values that are never secrets, hashes or keys. */
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
 
-export function createAuditService(deps: { clientStore: ClientStore }) {
+export function createAuditService(deps: {
+  clientStore: ClientStore;
+  /**
+   * Gives entries ids derived from what they record, so that processes making the same change
+   * at once record it once: an entry whose id exists already is not written again.
+   */
+  idFor?: (entry: Omit<AuditRecord, 'id' | 'at'>) => string;
+}) {
   return {
     /** Appends one entry to the account's audit log. */
     async record(
@@ -14,15 +22,17 @@ export function createAuditService(deps: { clientStore: ClientStore }) {
       target: string,
       details: AuditDetails = {},
     ): Promise<void> {
-      await deps.clientStore.appendAudit({
-        id: randomUUID(),
-        account_id: accountId,
-        at: new Date().toISOString(),
-        actor,
-        action,
-        target,
-        details,
-      });
+      const entry = { account_id: accountId, actor, action, target, details };
+      try {
+        await deps.clientStore.appendAudit({
+          id: deps.idFor?.(entry) ?? randomUUID(),
+          at: new Date().toISOString(),
+          ...entry,
+        });
+      } catch (error) {
+        if (deps.idFor && error instanceof StoreConflictError) return;
+        throw error;
+      }
     },
     /** The account's entries, newest first, in the contract's shape. */
     async list(

@@ -289,7 +289,68 @@ export function createClientService(deps: ClientServiceDeps) {
     return { client, secret };
   }
 
+  /** The record a create would store (not yet checked), with its secret when it has one. */
+  async function newCandidate(
+    accountId: string,
+    input: CreateClientInput,
+    options: { clientId?: string | undefined; secret?: string | undefined } = {},
+  ) {
+    const method = input.token_endpoint_auth_method ?? 'client_secret_basic';
+    const { issue_certificate: _certificate, ...fields } = input;
+    return buildRecord({
+      ...fields,
+      ...definedOnly({ client_id: options.clientId, secret: options.secret }),
+      account_id: accountId,
+      token_endpoint_auth_method: method,
+      grant_types: input.grant_types ?? (method === 'none' ? ['authorization_code'] : ['client_credentials']),
+      scope: input.scope ?? '',
+    });
+  }
+
+  /** The record a change would store, checked; the auth method never changes. */
+  async function changedCandidate(current: ClientRecord, patch: PatchClientInput): Promise<ClientRecord> {
+    if (
+      patch.token_endpoint_auth_method !== undefined &&
+      patch.token_endpoint_auth_method !== current.token_endpoint_auth_method
+    ) {
+      throw metadataError(
+        'token_endpoint_auth_method cannot change; register a new client instead',
+        'token_endpoint_auth_method',
+      );
+    }
+    const candidate: ClientRecord = {
+      ...current,
+      ...definedOnly(patch),
+      updated_at: new Date().toISOString(),
+    };
+    await validate(candidate);
+    return candidate;
+  }
+
+  /** The fields of `patch` that would change `current`. */
+  const changedFields = (current: ClientRecord, patch: PatchClientInput) =>
+    AUDITED_FIELDS.filter(
+      (field) =>
+        patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current[field]),
+    );
+
   return {
+    /**
+     * Checks a client as `register` would, without storing anything (the provisioning file is
+     * checked whole before any of it is applied).
+     */
+    async checkNew(accountId: string, input: CreateClientInput, clientId: string): Promise<void> {
+      await validate((await newCandidate(accountId, input, { clientId })).client);
+    },
+
+    /** Checks a change as `update` would, without storing anything. */
+    async checkChange(current: ClientRecord, patch: PatchClientInput): Promise<void> {
+      if (changedFields(current, patch).length > 0) await changedCandidate(current, patch);
+    },
+
+    /** The fields of `patch` that differ from the stored client. */
+    changedFields,
+
     /**
      * Stores a new client and returns it with its plaintext secret (for secret-based methods),
      * which exists only in this return value: the store keeps the argon2id hash. No contract
@@ -302,10 +363,14 @@ export function createClientService(deps: ClientServiceDeps) {
       return { client, secret };
     },
 
-    /** `POST /clients`: validated, capped per account, audited; the secret is returned once. */
+    /**
+     * `POST /clients`: validated, capped per account, audited; the secret is returned once. The
+     * provisioning file chooses the client id and may bring the secret.
+     */
     async register(
       principal: Principal,
       input: CreateClientInput,
+      options: { clientId?: string; secret?: string } = {},
     ): Promise<{ client: ClientRecord; secret: string | null; certificate: IssuedCertificate | null }> {
       const account = await clientStore.getAccount(principal.accountId);
       if (!account) throw notFound('no such account');
@@ -313,15 +378,7 @@ export function createClientService(deps: ClientServiceDeps) {
       const overCap = () =>
         new AppError(409, 'limit_exceeded', `the account may hold at most ${cap} clients`);
       if ((await clientStore.countClients(principal.accountId)) >= cap) throw overCap();
-      const method = input.token_endpoint_auth_method ?? 'client_secret_basic';
-      const { client, secret } = await buildRecord({
-        ...input,
-        account_id: principal.accountId,
-        token_endpoint_auth_method: method,
-        grant_types:
-          input.grant_types ?? (method === 'none' ? ['authorization_code'] : ['client_credentials']),
-        scope: input.scope ?? '',
-      });
+      const { client, secret } = await newCandidate(principal.accountId, input, options);
       await validate(client);
       if (input.issue_certificate && !usesIssuedCertificates(client)) {
         throw metadataError(
@@ -365,26 +422,9 @@ export function createClientService(deps: ClientServiceDeps) {
     /** `PATCH /clients/{id}`: the merged record must pass every check a new one would. */
     async update(principal: Principal, clientId: string, patch: PatchClientInput): Promise<ClientView> {
       const current = await ownClient(principal, clientId);
-      const changed = AUDITED_FIELDS.filter(
-        (field) =>
-          patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current[field]),
-      );
+      const changed = changedFields(current, patch);
       if (changed.length === 0) return view(current);
-      if (
-        patch.token_endpoint_auth_method !== undefined &&
-        patch.token_endpoint_auth_method !== current.token_endpoint_auth_method
-      ) {
-        throw metadataError(
-          'token_endpoint_auth_method cannot change; register a new client instead',
-          'token_endpoint_auth_method',
-        );
-      }
-      const candidate: ClientRecord = {
-        ...current,
-        ...definedOnly(patch),
-        updated_at: new Date().toISOString(),
-      };
-      await validate(candidate);
+      const candidate = await changedCandidate(current, patch);
       const updated = await change(principal.accountId, () =>
         clientStore.updateClient(clientId, {
           ...definedOnly(patch),
@@ -412,13 +452,13 @@ export function createClientService(deps: ClientServiceDeps) {
     async rotateSecret(
       principal: Principal,
       clientId: string,
-      options: { previousSecretExpiresIn?: number | undefined } = {},
+      options: { previousSecretExpiresIn?: number | undefined; secret?: string } = {},
     ): Promise<string> {
       const current = await ownClient(principal, clientId);
       if (!SECRET_AUTH_METHODS.has(current.token_endpoint_auth_method)) {
         throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secret to rotate`);
       }
-      const secret = generateSecret();
+      const secret = options.secret ?? generateSecret();
       const secretHash = await hashSecret(secret);
       const overlap = options.previousSecretExpiresIn;
       // Only the secret being replaced overlaps: one that was itself in an overlap ends now.

@@ -174,6 +174,7 @@ export interface ClientStore {
    */
   ensureSecretValue<T>(name: string, create: () => T): Promise<T>;
 
+  /** Appends an entry; `StoreConflictError('audit_id')` when an entry with its id exists. */
   appendAudit(entry: AuditRecord): Promise<void>;
   /** The account's audit entries, newest first, optionally of one target only. */
   listAudit(accountId: string, options: AuditListOptions): Promise<Page<AuditRecord>>;

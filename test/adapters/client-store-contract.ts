@@ -381,6 +381,25 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.deepEqual(rest.data[0]!.details, { n: 1 });
     });
 
+    it('keeps one audit entry per id: a second append of the id is a conflict', async () => {
+      const acct = account();
+      const entry = {
+        id: randomUUID(),
+        account_id: acct,
+        at: tick(),
+        actor: 'provisioning',
+        action: 'client.update',
+        target: 'client:z',
+        details: { fields: ['scope'] },
+      };
+      await store.appendAudit(entry);
+      await assert.rejects(
+        () => store.appendAudit({ ...entry, at: tick() }),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'audit_id',
+      );
+      assert.equal((await store.listAudit(acct, { limit: 10 })).data.length, 1);
+    });
+
     it('lists the audit entries of one target only', async () => {
       const acct = account();
       for (const target of ['client:one', 'client:two', 'client:one', 'user:one']) {

@@ -96,7 +96,11 @@ describe('admin changes on one node, seen by another on the same stores', () => 
     const ended = await api(a.url, adminToken, 'DELETE', `/clients/${creds.clientId}/secret/previous`);
     assert.equal(ended.status, 204);
     const old = await clientCredentials(b.url, creds);
-    assert.deepEqual([old.status, old.body.error], [401, 'invalid_client'], 'refused on b from the next request');
+    assert.deepEqual(
+      [old.status, old.body.error],
+      [401, 'invalid_client'],
+      'refused on b from the next request',
+    );
     assert.equal((await clientCredentials(b.url, { ...creds, secret: fresh })).status, 200);
   });
 

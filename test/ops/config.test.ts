@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -122,6 +123,35 @@ describe('configuration', () => {
       'tessera: invalid setting TESSERA_ACCESS_TOKEN_TTL: must be a whole number, got "soon"',
     ]);
     assert.equal(run.stdout, '');
+  });
+
+  it('stops with one line naming the scope catalog or the provisioning file and its bad field', async () => {
+    const files = tempDir();
+    try {
+      const catalog = path.join(files.dir, 'scopes.json');
+      writeFileSync(catalog, JSON.stringify({ scopes: [{ name: 'api', implies: ['api:read'] }] }));
+      const scopes = await runMain({ TESSERA_SCOPES_FILE: catalog });
+      assert.equal(scopes.code, 1);
+      assert.deepEqual(scopes.lines, [
+        `tessera: invalid setting TESSERA_SCOPES_FILE: ${catalog}: scope "api": implies unknown scope "api:read"`,
+      ]);
+      const provision = path.join(files.dir, 'provision.json');
+      writeFileSync(provision, JSON.stringify({ accounts: [{ id: 'acme', name: 'Acme', max_clients: 0 }] }));
+      const provisioned = await runMain({ TESSERA_PROVISION_FILE: provision });
+      assert.equal(provisioned.code, 1);
+      assert.equal(provisioned.lines.length, 1);
+      assert.match(
+        provisioned.lines[0]!,
+        /^tessera: invalid setting TESSERA_PROVISION_FILE: .+provision\.json: accounts\[0\]\.max_clients: /,
+      );
+      assert.equal(
+        provisioned.stdout.includes('BOOTSTRAP'),
+        true,
+        'the bootstrap ran, then the start stopped',
+      );
+    } finally {
+      files.remove();
+    }
   });
 
   it('stops with one line naming the store setting when that store cannot be reached', async () => {

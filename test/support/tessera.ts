@@ -75,9 +75,18 @@ export async function startTessera(
     },
   });
   const logger = createLogger('info', sink);
-  const container = await createContainer(config, logger, await options.stores?.(dataDir), {
-    ...(options.now ? { now: options.now } : {}),
-  });
+  let container: Container;
+  try {
+    container = await createContainer(config, logger, await options.stores?.(dataDir), {
+      ...(options.now ? { now: options.now } : {}),
+      env: { ...options.env },
+    });
+  } catch (error) {
+    // A start that fails (a bad setting) leaves nothing listening behind.
+    for (const listener of [server, mtlsServer]) listener?.close();
+    ownDir?.remove();
+    throw error;
+  }
   const callback = container.app.callback();
   server.on('request', callback);
   if (mtlsServer) {
