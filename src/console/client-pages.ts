@@ -7,6 +7,7 @@ import {
   GRANT_TYPES,
   parseBody,
   patchClientSchema,
+  rotateSecretSchema,
 } from '../clients/client-schema.js';
 import type { ClientView } from '../clients/client-service.js';
 import { definedOnly } from '../objects.js';
@@ -63,6 +64,9 @@ interface ClientFormValues {
   tls_client_certificate_bound_access_tokens: boolean;
   service_user_id: string;
   first_party: boolean;
+  /** `web`, `native`, or empty: decided from the redirect URIs. */
+  application_type: string;
+  require_consent: boolean;
 }
 
 const PRESETS: Record<string, { label: string; values: Partial<ClientFormValues> }> = {
@@ -108,6 +112,8 @@ const EMPTY_FORM: ClientFormValues = {
   tls_client_certificate_bound_access_tokens: false,
   service_user_id: '',
   first_party: false,
+  application_type: '',
+  require_consent: true,
 };
 
 function valuesOf(form: Form): ClientFormValues {
@@ -122,6 +128,8 @@ function valuesOf(form: Form): ClientFormValues {
     tls_client_certificate_bound_access_tokens: isChecked(form, 'tls_client_certificate_bound_access_tokens'),
     service_user_id: text(form, 'service_user_id'),
     first_party: isChecked(form, 'first_party'),
+    application_type: text(form, 'application_type'),
+    require_consent: isChecked(form, 'require_consent'),
   };
 }
 
@@ -136,6 +144,8 @@ const valuesFromClient = (client: ClientView): ClientFormValues => ({
   tls_client_certificate_bound_access_tokens: client.tls_client_certificate_bound_access_tokens,
   service_user_id: client.service_user_id ?? '',
   first_party: client.first_party,
+  application_type: client.application_type,
+  require_consent: client.require_consent,
 });
 
 /** The form as the admin API's body: the console goes through the very same validation. */
@@ -151,6 +161,9 @@ function apiBody(form: Form) {
     tls_client_certificate_bound_access_tokens: values.tls_client_certificate_bound_access_tokens,
     service_user_id: values.service_user_id || null,
     first_party: values.first_party,
+    // Left out when not chosen: the API decides it from the redirect URIs.
+    application_type: values.application_type || undefined,
+    require_consent: values.require_consent,
   };
 }
 
@@ -277,7 +290,8 @@ export function clientPages(deps: ConsoleDeps): Router {
     });
   }
 
-  async function showClient(ctx: Context) {
+  /** The client's page; `rotation` is a refused "Rotate secret" form, shown where it was typed. */
+  async function clientPage(ctx: Context, rotation?: { error: FormError; value: string; status: number }) {
     const { principal } = consoleOf(ctx);
     const client = await clients.get(principal, ctx.params.id!);
     const events = await deps.audit.list(principal.accountId, {
@@ -286,33 +300,45 @@ export function clientPages(deps: ConsoleDeps): Router {
     });
     const users = await serviceUsers(ctx);
     const usage = await clients.usage(principal, client.client_id, 24);
-    renderConsole(ctx, 'client', {
-      client,
-      usage: usageChart(usage.hours),
-      grants: client.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
-      method:
-        METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ??
-        client.token_endpoint_auth_method,
-      serviceUser: users.find((u) => u.id === client.service_user_id)?.username ?? client.service_user_id,
-      usesSecret: ['client_secret_basic', 'client_secret_post'].includes(client.token_endpoint_auth_method),
-      usesCertificates:
-        client.token_endpoint_auth_method === 'tls_client_auth' ||
-        client.tls_client_certificate_bound_access_tokens,
-      certificates: client.certificates.map((c) => {
-        const days = daysUntil(c.not_after);
-        return {
-          ...c,
-          expires: shortTime(c.not_after),
-          expired: days < 0,
-          warning: !c.revoked && days >= 0 && days < EXPIRY_WARNING_DAYS ? `Expires in ${days} days` : null,
-        };
-      }),
-      events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
-      created: shortTime(client.created_at),
-      updated: shortTime(client.updated_at),
-      lastUsed: shortTime(client.last_used_at),
-      notice: ctx.query.done ?? null,
-    });
+    renderConsole(
+      ctx,
+      'client',
+      {
+        client,
+        usage: usageChart(usage.hours),
+        grants: client.grant_types.map((g) => GRANT_LABELS[g as keyof typeof GRANT_LABELS] ?? g).join(', '),
+        method:
+          METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ??
+          client.token_endpoint_auth_method,
+        serviceUser: users.find((u) => u.id === client.service_user_id)?.username ?? client.service_user_id,
+        usesSecret: ['client_secret_basic', 'client_secret_post'].includes(client.token_endpoint_auth_method),
+        usesCertificates:
+          client.token_endpoint_auth_method === 'tls_client_auth' ||
+          client.tls_client_certificate_bound_access_tokens,
+        certificates: client.certificates.map((c) => {
+          const days = daysUntil(c.not_after);
+          return {
+            ...c,
+            expires: shortTime(c.not_after),
+            expired: days < 0,
+            warning: !c.revoked && days >= 0 && days < EXPIRY_WARNING_DAYS ? `Expires in ${days} days` : null,
+          };
+        }),
+        events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
+        created: shortTime(client.created_at),
+        updated: shortTime(client.updated_at),
+        lastUsed: shortTime(client.last_used_at),
+        previousSecretUntil:
+          client.previous_secret_expires_at && shortTime(client.previous_secret_expires_at),
+        rotation: rotation ?? null,
+        notice: ctx.query.done ?? null,
+      },
+      rotation?.status ?? 200,
+    );
+  }
+
+  async function showClient(ctx: Context) {
+    await clientPage(ctx);
   }
 
   async function editClientForm(ctx: Context) {
@@ -358,7 +384,25 @@ export function clientPages(deps: ConsoleDeps): Router {
 
   async function rotateSecret(ctx: Context) {
     const { principal } = consoleOf(ctx);
-    const secret = await clients.rotateSecret(principal, ctx.params.id!);
+    const form = formOf(ctx);
+    const outcome = await attempt(async () => {
+      const options = parseBody(
+        rotateSecretSchema,
+        definedOnly({ previous_secret_expires_in: wholeNumber(form, 'previous_secret_expires_in') }),
+        'invalid_request',
+      );
+      return clients.rotateSecret(principal, ctx.params.id!, {
+        previousSecretExpiresIn: options.previous_secret_expires_in,
+      });
+    });
+    if ('error' in outcome) {
+      return clientPage(ctx, {
+        error: outcome.error,
+        value: text(form, 'previous_secret_expires_in'),
+        status: outcome.status,
+      });
+    }
+    const secret = outcome.ok;
     await revealOnce(ctx, sessions, {
       heading: 'Secret rotated',
       clientId: ctx.params.id!,
@@ -367,6 +411,11 @@ export function clientPages(deps: ConsoleDeps): Router {
       privateKeyPem: null,
       back: clientPath(ctx.params.id!),
     });
+  }
+
+  async function endSecretOverlap(ctx: Context) {
+    await clients.endSecretOverlap(consoleOf(ctx).principal, ctx.params.id!);
+    seeOther(ctx, `${clientPath(ctx.params.id!)}?done=overlap-ended`);
   }
 
   async function issueCertificate(ctx: Context) {
@@ -411,6 +460,7 @@ export function clientPages(deps: ConsoleDeps): Router {
   router.post('/clients/:id/disable', disableClient);
   router.post('/clients/:id/enable', enableClient);
   router.post('/clients/:id/secret', rotateSecret);
+  router.post('/clients/:id/secret/previous/end', endSecretOverlap);
   router.post('/clients/:id/certificate', issueCertificate);
   router.post('/clients/:id/certificates/:serial/revoke', revokeCertificate);
   router.get('/clients/:id/delete', deleteClientForm);

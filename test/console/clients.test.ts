@@ -185,6 +185,80 @@ describe('console clients', () => {
     );
   });
 
+  it('rotation can keep the old secret working for a while, shown on the page, and "End overlap now" stops it', async () => {
+    const created = await createClientInConsole(h.page, 'Machine to machine', { Name: 'overlap-me' });
+    const old = { clientId: created.clientId, secret: created.secret! };
+    await h.page.goto(`/admin/clients/${created.clientId}`);
+    const overlap = h.page.getByLabel('Keep the old secret working for (seconds)');
+
+    // A refused value is shown at the field, and nothing rotates.
+    await overlap.fill('90000');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Rotate secret' }));
+    assert.equal(
+      await h.page.locator('#overlap-error').textContent(),
+      'previous_secret_expires_in: must be between 1 and 86400 seconds',
+    );
+    assert.equal(await overlap.inputValue(), '90000');
+    assert.equal(await overlap.getAttribute('aria-invalid'), 'true');
+    assert.equal((await clientCredentials(h.tessera.url, old)).status, 200);
+
+    await overlap.fill('3600');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Rotate secret' }));
+    assert.equal(await h.page.getByRole('heading', { level: 1 }).textContent(), 'Secret rotated');
+    const fresh = { ...old, secret: await h.page.getByLabel('Client secret').inputValue() };
+    assert.equal((await clientCredentials(h.tessera.url, old)).status, 200, 'the old secret still works');
+    assert.equal((await clientCredentials(h.tessera.url, fresh)).status, 200);
+
+    await h.page.goto(`/admin/clients/${created.clientId}`);
+    const until = String(
+      (await api(h.tessera, h.root, 'GET', `/clients/${created.clientId}`)).body.previous_secret_expires_at,
+    );
+    assert.equal(await h.page.locator(`time[datetime="${until}"]`).count(), 1, 'the overlap is shown');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'End overlap now' }));
+    assert.equal(await h.page.getByRole('status').textContent(), 'The previous secret no longer works.');
+    assert.equal((await clientCredentials(h.tessera.url, old)).status, 401);
+    assert.equal((await clientCredentials(h.tessera.url, fresh)).status, 200);
+    assert.equal(await h.page.getByRole('button', { name: 'End overlap now' }).count(), 0);
+  });
+
+  it('sets the application type and consent: a native app without a consent page', async () => {
+    const created = await createClientInConsole(h.page, 'Single-page or native app', {
+      Name: 'phone-app',
+      'Redirect URIs': `com.example.phone:/cb\n${REDIRECT}`,
+      'Application type': 'native',
+      'Require consent': false,
+    });
+    const view = await api(h.tessera, h.root, 'GET', `/clients/${created.clientId}`);
+    assert.deepEqual([view.body.application_type, view.body.require_consent], ['native', false]);
+    await h.page.goto(`/admin/clients/${created.clientId}`);
+    const details = await h.page.locator('dl.details').innerText();
+    assert.match(details, /Application type\s+native/);
+    assert.match(details, /Require consent\s+No/);
+    // Signing in returns straight to the app: no consent page.
+    const token = await authorizationCode(created.clientId, null);
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+
+    // Editing turns consent on, with the type kept.
+    await h.page.goto(`/admin/clients/${created.clientId}/edit`);
+    assert.equal(await h.page.getByLabel('Application type').inputValue(), 'native');
+    await h.page.getByLabel('Require consent').check();
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Save changes' }));
+    const edited = await api(h.tessera, h.root, 'GET', `/clients/${created.clientId}`);
+    assert.deepEqual([edited.body.application_type, edited.body.require_consent], ['native', true]);
+  });
+
+  it('shows each scope with its description', async () => {
+    await h.page.goto('/admin/clients/new?preset=custom');
+    const scopes = h.page.getByRole('group', { name: 'Scopes' });
+    assert.match(
+      await scopes
+        .locator('label')
+        .filter({ has: h.page.locator('input[value="clients:read"]') })
+        .innerText(),
+      /clients:read\s+Read the OAuth clients of the account/,
+    );
+  });
+
   it('disables and enables a client', async () => {
     const created = await createClientInConsole(h.page, 'Machine to machine', { Name: 'toggle-me' });
     const creds = { clientId: created.clientId, secret: created.secret! };
@@ -329,7 +403,7 @@ describe('console clients', () => {
     await h.page.goto('/admin/clients');
     await h.page.getByLabel('Grant type').selectOption('authorization_code');
     await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Filter' }));
-    assert.deepEqual((await names()).sort(), ['Tessera console', 'spa', 'web-portal']);
+    assert.deepEqual((await names()).sort(), ['Tessera console', 'phone-app', 'spa', 'web-portal']);
     await h.page.getByLabel('Grant type').selectOption('');
     await h.page.getByLabel('Status').selectOption('disabled');
     await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Filter' }));
