@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
-import { Browser, pkce } from '../support/browser.js';
+import { authorizePath, Browser } from '../support/browser.js';
 import { clientCredentials } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 import { clientRecord } from '../adapters/client-store-contract.js';
@@ -160,15 +160,13 @@ describe('application_type, require_consent and the oob label', () => {
     assert.equal(read.body.previous_secret_expires_at, null);
 
     // And it still works as the native app it is.
-    const query = new URLSearchParams({
-      client_id: String(legacy.client_id),
-      response_type: 'code',
-      redirect_uri: 'com.example.legacy:/cb',
-      scope: 'openid',
-      code_challenge: pkce().challenge,
-      code_challenge_method: 'S256',
-    });
-    const page = await new Browser(tessera.url).follow(`/oauth/authorize?${query}`);
+    const page = await new Browser(tessera.url).follow(
+      authorizePath({
+        clientId: String(legacy.client_id),
+        redirectUri: 'com.example.legacy:/cb',
+        scope: 'openid',
+      }),
+    );
     assert.equal(page.status, 200);
     assert.match(page.html, /\/login"/);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { Browser, pkce } from '../support/browser.js';
+import { authorizePath, Browser } from '../support/browser.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 const REDIRECT = 'https://app.example.com/callback';
@@ -33,15 +33,9 @@ describe('consent per client (require_consent)', () => {
   /** Signs in as a fresh browser; returns the page after the sign-in form. */
   const signIn = async (clientId: string) => {
     const browser = new Browser(tessera.url);
-    const query = new URLSearchParams({
-      client_id: clientId,
-      response_type: 'code',
-      redirect_uri: REDIRECT,
-      scope: 'openid api:read',
-      code_challenge: pkce().challenge,
-      code_challenge_method: 'S256',
-    });
-    const login = await browser.follow(`/oauth/authorize?${query}`);
+    const login = await browser.follow(
+      authorizePath({ clientId, redirectUri: REDIRECT, scope: 'openid api:read' }),
+    );
     return { browser, page: await browser.submit(login, '/login', USER) };
   };
   const askedConsent = (page: { status: number; html: string }) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { Browser, codeThroughForms, pkce } from '../support/browser.js';
+import { authorizePath, Browser, codeThroughForms } from '../support/browser.js';
 import { ADMIN, introspect, postForm } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
@@ -95,15 +95,7 @@ describe('refresh tokens of a public client', () => {
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error, 'invalid_grant');
       const browser = new Browser(tessera.url);
-      const query = new URLSearchParams({
-        client_id: clientId,
-        response_type: 'code',
-        redirect_uri: REDIRECT,
-        scope: 'openid',
-        code_challenge: pkce().challenge,
-        code_challenge_method: 'S256',
-      });
-      const login = await browser.follow(`/oauth/authorize?${query}`);
+      const login = await browser.follow(authorizePath({ clientId, redirectUri: REDIRECT, scope: 'openid' }));
       const attempt = await browser.submit(login, '/login', {
         username: 'bob',
         password: 'bob password 123',

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
-import { Browser, pkce } from '../support/browser.js';
+import { authorizePath, Browser, pkce } from '../support/browser.js';
 import { ADMIN, basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
 import { startTessera, tempDir, type RunningTessera } from '../support/tessera.js';
 
@@ -121,15 +121,8 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
       await api(tessera, root, 'POST', '/users', { ...user, role: 'member' });
     });
 
-    const authorizeQuery = (challenge: string, scope: string) =>
-      new URLSearchParams({
-        client_id: web.clientId,
-        response_type: 'code',
-        redirect_uri: REDIRECT,
-        scope,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      });
+    const authorizeUrl = (challenge: string, scope: string) =>
+      authorizePath({ clientId: web.clientId, redirectUri: REDIRECT, scope, challenge });
 
     /** Runs the flow in `browser` through sign-in (and consent when asked); returns the code. */
     async function codeFor(browser: Browser, first: Promise<import('../support/browser.js').Page>) {
@@ -156,7 +149,7 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
     it('asks consent for the scope and what it implies, with descriptions, and grants all of it', async () => {
       const browser = new Browser(tessera.url);
       const { verifier, challenge } = pkce();
-      const login = await browser.follow(`/oauth/authorize?${authorizeQuery(challenge, 'openid api')}`);
+      const login = await browser.follow(authorizeUrl(challenge, 'openid api'));
       const consent = await browser.submit(login, '/login', user);
       assert.equal(consent.status, 200);
       const listed = [...consent.html.matchAll(/<li><strong>([^<]+)<\/strong>: ([^<]+)<\/li>/g)].map(
@@ -192,10 +185,7 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
     it('grants an implied scope asked for alone, and expands a pushed authorization request too', async () => {
       const browser = new Browser(tessera.url);
       const alone = pkce();
-      const code = await codeFor(
-        browser,
-        browser.follow(`/oauth/authorize?${authorizeQuery(alone.challenge, 'api:write')}`),
-      );
+      const code = await codeFor(browser, browser.follow(authorizeUrl(alone.challenge, 'api:write')));
       assert.equal((await redeem(code, alone.verifier)).body.scope, 'api:write');
 
       // A new sign-in session, so the grant holds only what this request asks for.
@@ -203,7 +193,7 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
       const pushed = pkce();
       const par = await postForm(
         `${tessera.url}/oauth/par`,
-        Object.fromEntries(authorizeQuery(pushed.challenge, 'api')),
+        Object.fromEntries(new URL(authorizeUrl(pushed.challenge, 'api'), tessera.url).searchParams),
         basic(web.clientId, web.secret),
       );
       assert.equal(par.status, 201, JSON.stringify(par.body));
@@ -217,9 +207,7 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
 
     it('refuses a scope outside the closure at the authorization endpoint', async () => {
       const browser = new Browser(tessera.url, REDIRECT);
-      const page = await browser.follow(
-        `/oauth/authorize?${authorizeQuery(pkce().challenge, 'openid admin')}`,
-      );
+      const page = await browser.follow(authorizeUrl(pkce().challenge, 'openid admin'));
       assert.equal(page.status, 303);
       assert.equal(new URL(page.location!).searchParams.get('error'), 'invalid_scope');
     });

@@ -106,6 +106,26 @@ export function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/** `/oauth/authorize?...` for a code request with PKCE `S256` (a fresh challenge unless given). */
+export function authorizePath(request: {
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  challenge?: string;
+  state?: string;
+}): string {
+  const query = new URLSearchParams({
+    client_id: request.clientId,
+    response_type: 'code',
+    redirect_uri: request.redirectUri,
+    scope: request.scope,
+    ...(request.state ? { state: request.state } : {}),
+    code_challenge: request.challenge ?? pkce().challenge,
+    code_challenge_method: 'S256',
+  });
+  return `/oauth/authorize?${query}`;
+}
+
 /**
  * Runs the authorization-code flow through the sign-in and consent forms as a fresh browser,
  * and returns the code with its PKCE verifier.
@@ -123,16 +143,7 @@ export async function codeThroughForms(
 ): Promise<{ code: string; verifier: string }> {
   const browser = new Browser(baseUrl, request.redirectUri);
   const { verifier, challenge } = pkce();
-  const query = new URLSearchParams({
-    client_id: request.clientId,
-    response_type: 'code',
-    redirect_uri: request.redirectUri,
-    scope: request.scope,
-    ...(request.state ? { state: request.state } : {}),
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const login = await browser.follow(`/oauth/authorize?${query}`);
+  const login = await browser.follow(authorizePath({ ...request, challenge }));
   const consent = await browser.submit(login, '/login', {
     username: request.username,
     password: request.password,
