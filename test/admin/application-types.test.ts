@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { api, credentialsOf, tokenFor } from '../support/admin.js';
+import { describe, it } from 'node:test';
+import { adminHarness, api, credentialsOf } from '../support/admin.js';
 import { authorizePath, Browser } from '../support/browser.js';
 import { clientCredentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
 import { clientRecord } from '../adapters/client-store-contract.js';
 
 const OOB = 'urn:ietf:wg:oauth:2.0:oob';
 
 describe('application_type, require_consent and the oob label', () => {
-  let tessera: RunningTessera;
-  let token: string;
+  const h = adminHarness();
 
-  before(async () => {
-    tessera = await startTessera();
-    token = await tokenFor(tessera.url);
-  });
-  after(async () => tessera.close());
-
-  const create = (body: Record<string, unknown>) => api(tessera, token, 'POST', '/clients', body);
+  const create = (body: Record<string, unknown>) => api(h.tessera, h.token, 'POST', '/clients', body);
   const clientOf = (res: { body: Record<string, unknown> }) => res.body.client as Record<string, unknown>;
 
   it('infers native from a private-use redirect URI, else web, and keeps an explicit type', async () => {
@@ -89,11 +81,11 @@ describe('application_type, require_consent and the oob label', () => {
       redirect_uris: ['https://app.example.com/cb'],
     });
     const id = String(clientOf(web).client_id);
-    const patch = await api(tessera, token, 'PATCH', `/clients/${id}`, {
+    const patch = await api(h.tessera, h.token, 'PATCH', `/clients/${id}`, {
       redirect_uris: ['com.example.x:/cb'],
     });
     assert.equal(patch.status, 400, 'a stored web client keeps its type');
-    const both = await api(tessera, token, 'PATCH', `/clients/${id}`, {
+    const both = await api(h.tessera, h.token, 'PATCH', `/clients/${id}`, {
       application_type: 'native',
       redirect_uris: ['com.example.x:/cb'],
     });
@@ -105,7 +97,7 @@ describe('application_type, require_consent and the oob label', () => {
     const machine = await create({ client_name: 'labelled', redirect_uris: [OOB], scope: 'api:read' });
     assert.equal(machine.status, 201, JSON.stringify(machine.body));
     assert.deepEqual(clientOf(machine).redirect_uris, [OOB]);
-    assert.equal((await clientCredentials(tessera.url, credentialsOf(machine))).status, 200);
+    assert.equal((await clientCredentials(h.tessera.url, credentialsOf(machine))).status, 200);
 
     const expected = {
       error: 'invalid_redirect_uri',
@@ -120,7 +112,7 @@ describe('application_type, require_consent and the oob label', () => {
     assert.equal(code.status, 400);
     assert.deepEqual(code.body, expected);
     const id = String(clientOf(machine).client_id);
-    const patch = await api(tessera, token, 'PATCH', `/clients/${id}`, {
+    const patch = await api(h.tessera, h.token, 'PATCH', `/clients/${id}`, {
       grant_types: ['client_credentials', 'authorization_code'],
     });
     assert.deepEqual([patch.status, patch.body], [400, expected]);
@@ -152,15 +144,15 @@ describe('application_type, require_consent and the oob label', () => {
     delete legacy.require_consent;
     delete legacy.previous_secret_hash;
     delete legacy.previous_secret_expires_at;
-    await tessera.container.clientStore.createClient(legacy as ReturnType<typeof clientRecord>);
-    const read = await api(tessera, token, 'GET', `/clients/${legacy.client_id}`);
+    await h.tessera.container.clientStore.createClient(legacy as ReturnType<typeof clientRecord>);
+    const read = await api(h.tessera, h.token, 'GET', `/clients/${legacy.client_id}`);
     assert.equal(read.status, 200);
     assert.equal(read.body.application_type, 'native');
     assert.equal(read.body.require_consent, true);
     assert.equal(read.body.previous_secret_expires_at, null);
 
     // And it still works as the native app it is.
-    const page = await new Browser(tessera.url).follow(
+    const page = await new Browser(h.tessera.url).follow(
       authorizePath({
         clientId: String(legacy.client_id),
         redirectUri: 'com.example.legacy:/cb',

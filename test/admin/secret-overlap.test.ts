@@ -1,31 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { api, credentialsOf, tokenFor } from '../support/admin.js';
+import { describe, it } from 'node:test';
+import { adminHarness, api, credentialsOf } from '../support/admin.js';
 import { clientCredentials, type Credentials } from '../support/oauth.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 describe('secret rotation with an overlap', () => {
-  let tessera: RunningTessera;
-  let token: string;
   // The clock overlaps are measured by; the test moves it instead of waiting.
   let clock = Date.parse('2026-12-02T10:00:00.000Z');
-
-  before(async () => {
-    tessera = await startTessera({ now: () => clock });
-    token = await tokenFor(tessera.url);
-  });
-  after(async () => tessera.close());
+  const h = adminHarness({ now: () => clock });
 
   const register = async (name: string): Promise<Credentials> => {
-    const created = await api(tessera, token, 'POST', '/clients', { client_name: name, scope: 'api:read' });
+    const created = await api(h.tessera, h.token, 'POST', '/clients', {
+      client_name: name,
+      scope: 'api:read',
+    });
     assert.equal(created.status, 201);
     return credentialsOf(created);
   };
-  const status = async (creds: Credentials) => (await clientCredentials(tessera.url, creds)).status;
-  const view = async (clientId: string) => (await api(tessera, token, 'GET', `/clients/${clientId}`)).body;
+  const status = async (creds: Credentials) => (await clientCredentials(h.tessera.url, creds)).status;
+  const view = async (clientId: string) =>
+    (await api(h.tessera, h.token, 'GET', `/clients/${clientId}`)).body;
   const auditOf = async (clientId: string) =>
     (
-      (await api(tessera, token, 'GET', `/audit?target=client:${clientId}`)).body.data as Record<
+      (await api(h.tessera, h.token, 'GET', `/audit?target=client:${clientId}`)).body.data as Record<
         string,
         unknown
       >[]
@@ -34,7 +30,7 @@ describe('secret rotation with an overlap', () => {
   it('keeps the old secret working until previous_secret_expires_at, exactly, and never longer', async () => {
     const old = await register('overlap');
     assert.equal(await status(old), 200, 'the old secret is verified and cached');
-    const rotated = await api(tessera, token, 'POST', `/clients/${old.clientId}/secret`, {
+    const rotated = await api(h.tessera, h.token, 'POST', `/clients/${old.clientId}/secret`, {
       previous_secret_expires_in: 60,
     });
     assert.equal(rotated.status, 200);
@@ -49,7 +45,7 @@ describe('secret rotation with an overlap', () => {
     assert.equal(await status(old), 200, 'one millisecond before the expiry');
     assert.equal((await view(old.clientId)).previous_secret_expires_at, expiresAt);
     clock += 1;
-    const refused = await clientCredentials(tessera.url, old);
+    const refused = await clientCredentials(h.tessera.url, old);
     assert.deepEqual([refused.status, refused.body.error], [401, 'invalid_client'], 'at the expiry');
     assert.equal((await view(old.clientId)).previous_secret_expires_at, null);
     assert.equal(await status(fresh), 200);
@@ -64,12 +60,12 @@ describe('secret rotation with an overlap', () => {
 
   it('ends the overlap at once with DELETE /clients/{id}/secret/previous, audited', async () => {
     const old = await register('ended early');
-    const rotated = await api(tessera, token, 'POST', `/clients/${old.clientId}/secret`, {
+    const rotated = await api(h.tessera, h.token, 'POST', `/clients/${old.clientId}/secret`, {
       previous_secret_expires_in: 86400,
     });
     const fresh = { ...old, secret: String(rotated.body.client_secret) };
     assert.equal(await status(old), 200);
-    const ended = await api(tessera, token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
+    const ended = await api(h.tessera, h.token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
     assert.equal(ended.status, 204);
     assert.equal(await status(old), 401, 'even though it was cached');
     assert.equal(await status(fresh), 200);
@@ -79,23 +75,23 @@ describe('secret rotation with an overlap', () => {
       { previous_secret_expires_at: new Date(clock + 86_400_000).toISOString() },
     ]);
     // Nothing left to end: still 204, and no further entry.
-    const again = await api(tessera, token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
+    const again = await api(h.tessera, h.token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
     assert.equal(again.status, 204);
     assert.equal((await auditOf(old.clientId)).length, 3);
   });
 
   it('lets only the secret being replaced overlap: a second rotation ends the first overlap', async () => {
     const first = await register('twice');
-    const second = await api(tessera, token, 'POST', `/clients/${first.clientId}/secret`, {
+    const second = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`, {
       previous_secret_expires_in: 600,
     });
-    const third = await api(tessera, token, 'POST', `/clients/${first.clientId}/secret`, {
+    const third = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`, {
       previous_secret_expires_in: 600,
     });
     assert.equal(await status(first), 401, 'the first secret no longer works');
     assert.equal(await status({ ...first, secret: String(second.body.client_secret) }), 200);
     assert.equal(await status({ ...first, secret: String(third.body.client_secret) }), 200);
-    const plain = await api(tessera, token, 'POST', `/clients/${first.clientId}/secret`);
+    const plain = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`);
     assert.equal(
       await status({ ...first, secret: String(third.body.client_secret) }),
       401,
@@ -120,12 +116,12 @@ describe('secret rotation with an overlap', () => {
       '{"previous_secret_expires_in": ',
     ];
     for (const body of bodies) {
-      const res = await api(tessera, token, 'POST', `/clients/${creds.clientId}/secret`, body);
+      const res = await api(h.tessera, h.token, 'POST', `/clients/${creds.clientId}/secret`, body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.error, 'invalid_request', JSON.stringify(res.body));
       assert.deepEqual(Object.keys(res.body).sort(), ['error', 'error_description']);
     }
-    const res = await api(tessera, token, 'POST', `/clients/${creds.clientId}/secret`, {
+    const res = await api(h.tessera, h.token, 'POST', `/clients/${creds.clientId}/secret`, {
       previous_secret_expires_in: 0,
     });
     assert.deepEqual(res.body, {
@@ -137,7 +133,7 @@ describe('secret rotation with an overlap', () => {
   });
 
   it('answers 404 for a client that does not exist', async () => {
-    const res = await api(tessera, token, 'DELETE', '/clients/no-such-client/secret/previous');
+    const res = await api(h.tessera, h.token, 'DELETE', '/clients/no-such-client/secret/previous');
     assert.deepEqual([res.status, res.body.error], [404, 'not_found']);
   });
 });

@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { api, tokenFor } from '../support/admin.js';
+import { before, describe, it } from 'node:test';
+import { adminHarness, api } from '../support/admin.js';
 import { authorizePath, Browser } from '../support/browser.js';
-import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 const USER = { username: 'ceci', password: 'ceci password 1' };
 
 describe('consent per client (require_consent)', () => {
-  let tessera: RunningTessera;
-  let token: string;
-
+  const h = adminHarness();
   before(async () => {
-    tessera = await startTessera();
-    token = await tokenFor(tessera.url);
-    await api(tessera, token, 'POST', '/users', { ...USER, role: 'member' });
+    await api(h.tessera, h.token, 'POST', '/users', { ...USER, role: 'member' });
   });
-  after(async () => tessera.close());
 
   const register = async (fields: Record<string, unknown>) => {
-    const res = await api(tessera, token, 'POST', '/clients', {
+    const res = await api(h.tessera, h.token, 'POST', '/clients', {
       client_name: `app ${Math.random()}`,
       grant_types: ['authorization_code'],
       redirect_uris: [REDIRECT],
@@ -32,7 +26,7 @@ describe('consent per client (require_consent)', () => {
 
   /** Signs in as a fresh browser; returns the page after the sign-in form. */
   const signIn = async (clientId: string) => {
-    const browser = new Browser(tessera.url);
+    const browser = new Browser(h.tessera.url);
     const login = await browser.follow(
       authorizePath({ clientId, redirectUri: REDIRECT, scope: 'openid api:read' }),
     );
@@ -59,9 +53,9 @@ describe('consent per client (require_consent)', () => {
   it('follows a change of require_consent from the next authorization', async () => {
     const clientId = await register({});
     assert.ok(askedConsent((await signIn(clientId)).page), 'a third-party client asks by default');
-    await api(tessera, token, 'PATCH', `/clients/${clientId}`, { require_consent: false });
+    await api(h.tessera, h.token, 'PATCH', `/clients/${clientId}`, { require_consent: false });
     assert.ok(backWithCode((await signIn(clientId)).page), 'no longer asks');
-    await api(tessera, token, 'PATCH', `/clients/${clientId}`, { require_consent: true });
+    await api(h.tessera, h.token, 'PATCH', `/clients/${clientId}`, { require_consent: true });
     assert.ok(askedConsent((await signIn(clientId)).page), 'asks again: nothing was granted by consent');
   });
 
@@ -74,9 +68,9 @@ describe('consent per client (require_consent)', () => {
     assert.ok(askedConsent(asked.page), 'a denial grants nothing');
     await asked.browser.submit(asked.page, '/confirm');
     assert.ok(backWithCode((await signIn(clientId)).page), 'remembered across sign-ins');
-    assert.equal((await api(tessera, token, 'DELETE', `/clients/${clientId}`)).status, 204);
-    const consents = tessera.container.tokenStore.adapter('Consent');
-    const users = (await api(tessera, token, 'GET', '/users')).body.data as {
+    assert.equal((await api(h.tessera, h.token, 'DELETE', `/clients/${clientId}`)).status, 204);
+    const consents = h.tessera.container.tokenStore.adapter('Consent');
+    const users = (await api(h.tessera, h.token, 'GET', '/users')).body.data as {
       id: string;
       username: string;
     }[];

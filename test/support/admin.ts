@@ -1,5 +1,6 @@
 import { ADMIN, clientCredentials, type Credentials } from './oauth.js';
-import type { RunningTessera } from './tessera.js';
+import { after, before } from 'node:test';
+import { startTessera, type RunningTessera } from './tessera.js';
 
 export interface ApiResponse {
   status: number;
@@ -45,4 +46,22 @@ export function credentialsOf(created: ApiResponse): Credentials {
     clientId: String((created.body.client as { client_id: string }).client_id),
     secret: String(created.body.client_secret ?? ''),
   };
+}
+
+/** A test server for one `describe`, with the bootstrap admin's token, set up before its tests. */
+export interface AdminHarness {
+  tessera: RunningTessera;
+  /** A token of `tessera-admin` (scope `admin accounts:admin`). */
+  token: string;
+}
+
+/** Starts Tessera (with `options`) before the enclosing suite's tests and stops it after them. */
+export function adminHarness(options: Parameters<typeof startTessera>[0] = {}): AdminHarness {
+  const harness = {} as AdminHarness;
+  before(async () => {
+    harness.tessera = await startTessera(options);
+    harness.token = await tokenFor(harness.tessera.url);
+  });
+  after(async () => harness.tessera?.close());
+  return harness;
 }
