@@ -29,6 +29,8 @@ const CLIENT_FIELDS: [field: string, kind: Parameters<typeof wrongValues>[0]][] 
   ['access_token_ttl', 'number'],
   ['service_user_id', 'nullable-string'],
   ['first_party', 'boolean'],
+  ['require_consent', 'boolean'],
+  ['application_type', 'string'],
   ['tls_client_certificate_bound_access_tokens', 'boolean'],
 ];
 
@@ -99,6 +101,28 @@ describe('bad input: the admin API', () => {
         token_endpoint_auth_method: 'magic',
       }),
       json('create with a taken name', 'POST', '/clients', { client_name: 'target' }),
+      json('create with an unknown application type', 'POST', '/clients', {
+        client_name: 'x',
+        application_type: 'desktop',
+      }),
+      json('create a code client with the oob label', 'POST', '/clients', {
+        client_name: 'x',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        redirect_uris: ['urn:ietf:wg:oauth:2.0:oob'],
+      }),
+      json('rotate with an overlap of 0', 'POST', `/clients/${clientId}/secret`, {
+        previous_secret_expires_in: 0,
+      }),
+      json('rotate with an overlap over a day', 'POST', `/clients/${clientId}/secret`, {
+        previous_secret_expires_in: 86401,
+      }),
+      json('rotate with an overlap as a string', 'POST', `/clients/${clientId}/secret`, {
+        previous_secret_expires_in: '60',
+      }),
+      json('rotate with an unknown field', 'POST', `/clients/${clientId}/secret`, { expires_in: 60 }),
+      json('rotate with invalid JSON', 'POST', `/clients/${clientId}/secret`, '{"previous_'),
+      json('end the overlap of an unknown client', 'DELETE', `/clients/${long(300)}/secret/previous`, ''),
       json('create with an unknown scope', 'POST', '/clients', { client_name: 'x', scope: 'everything' }),
       json('create with a bad redirect URI', 'POST', '/clients', {
         client_name: 'x',
