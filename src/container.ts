@@ -12,6 +12,7 @@ import { createPrincipalService } from './auth/principal.js';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createProvisioning } from './provisioning/provisioning.js';
 import { createExportService } from './provisioning/export.js';
+import { createResourceService } from './resources/resource-service.js';
 import { ProvisionFileError } from './provisioning/provision-file.js';
 import { workerMetrics } from './http/cluster-metrics.js';
 import {
@@ -30,7 +31,7 @@ import { createClientCache } from './clients/client-cache.js';
 import { withCurrentClientFields } from './clients/client-model.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
-import { ConfigError, type Config } from './config.js';
+import { ADMIN_API_SCOPES, ConfigError, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
@@ -283,6 +284,7 @@ export async function createContainer(
     }
     const principals = createPrincipalService({ provider, clientStore });
     const accounts = createAccountService({ clientStore, clients, audit });
+    const resources = createResourceService({ config, clientStore, audit });
     const pingables = [
       { name: 'client_store', ping: () => clientStore.ping() },
       { name: 'token_store', ping: () => tokenStore.ping() },
@@ -316,6 +318,7 @@ export async function createContainer(
         accounts,
         users,
         exports: createExportService({ clientStore }),
+        resources,
       }),
       console: consoleRoutes({
         config,
@@ -329,6 +332,8 @@ export async function createContainer(
         accounts,
         audit,
         scopes: config.scopeCatalog.entries,
+        adminScopes: new Set(ADMIN_API_SCOPES),
+        resources,
       }),
       stores: pingables,
     });

@@ -8,6 +8,7 @@ import type {
   ClientStore,
   ListOptions,
   Page,
+  ResourceRecord,
   UserRecord,
 } from '../../src/stores/client-store.js';
 import { decodeCursor, encodeCursor, nameKey } from '../common.js';
@@ -129,6 +130,11 @@ export async function openMongoClientStore(
         { key: { id: 1 }, name: 'id_unique', unique: true },
         { key: { account_id: 1, at: -1, id: -1 }, name: 'account_listing' },
       ]),
+      db.collection('resources').createIndexes([
+        { key: { id: 1 }, name: 'id_unique', unique: true },
+        { key: { identifier: 1 }, name: 'identifier_unique', unique: true },
+        { key: { account_id: 1, created_at: -1, id: -1 }, name: 'account_listing' },
+      ]),
       db.collection('usage').createIndexes([
         { key: { client_id: 1, hour: 1 }, name: 'client_hour_unique', unique: true },
         { key: { hour: 1 }, name: 'hour' },
@@ -151,6 +157,7 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
   const secrets = db.collection('secret_values');
   const audit = db.collection('audit');
   const usage = db.collection('usage');
+  const resources = db.collection('resources');
 
   const insert = async (collection: Collection, doc: Document, fields: Record<string, string>) => {
     try {
@@ -342,6 +349,39 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
     },
     async deleteUser(userId) {
       return (await users.deleteOne({ id: { $eq: text(userId, 'id') } })).deletedCount > 0;
+    },
+
+    async createResource(resource) {
+      await insert(resources, resource, { id: 'resource_id', identifier: 'identifier' });
+    },
+    async getResource(resourceId) {
+      return (await resources.findOne(
+        { id: { $eq: text(resourceId, 'id') } },
+        { projection: HIDDEN },
+      )) as ResourceRecord | null;
+    },
+    async findResourceByIdentifier(identifier) {
+      return (await resources.findOne(
+        { identifier: { $eq: text(identifier, 'identifier') } },
+        { projection: HIDDEN },
+      )) as ResourceRecord | null;
+    },
+    async listResources(accountId, options) {
+      return page<ResourceRecord>(
+        resources,
+        { account_id: { $eq: text(accountId, 'account_id') } },
+        'id',
+        'created_at',
+        options,
+      );
+    },
+    async updateResource(resourceId, patch) {
+      return update<ResourceRecord>(resources, { id: { $eq: text(resourceId, 'id') } }, patch, {
+        identifier: 'identifier',
+      });
+    },
+    async deleteResource(resourceId) {
+      return (await resources.deleteOne({ id: { $eq: text(resourceId, 'id') } })).deletedCount > 0;
     },
 
     async ensureSecretValue<T>(name: string, create: () => T): Promise<T> {

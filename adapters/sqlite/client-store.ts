@@ -7,6 +7,7 @@ import type {
   ClientStore,
   ListOptions,
   Page,
+  ResourceRecord,
   UserRecord,
 } from '../../src/stores/client-store.js';
 import { decodeCursor, encodeCursor, nameKey } from '../common.js';
@@ -88,6 +89,7 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
   const writeClient = db.prepare('UPDATE clients SET name_key = ?, doc = ? WHERE client_id = ?');
   const getAccountRow = db.prepare('SELECT doc FROM accounts WHERE id = ?');
   const getUserRow = db.prepare('SELECT doc FROM users WHERE id = ?');
+  const getResourceRow = db.prepare('SELECT doc FROM resources WHERE id = ?');
 
   const updateDoc = <T extends object>(
     read: () => T | null,
@@ -274,6 +276,52 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
     async deleteUser(userId) {
       return db.prepare('DELETE FROM users WHERE id = ?').run(userId).changes > 0;
+    },
+
+    async createResource(resource) {
+      insertOrConflict(
+        () =>
+          db
+            .prepare(
+              'INSERT INTO resources (id, account_id, identifier, created_at, doc) VALUES (?, ?, ?, ?, ?)',
+            )
+            .run(
+              resource.id,
+              resource.account_id,
+              resource.identifier,
+              resource.created_at,
+              JSON.stringify(resource),
+            ),
+        { 'resources.identifier': 'identifier', 'resources.id': 'resource_id' },
+      );
+    },
+    async getResource(resourceId) {
+      return docOrNull<ResourceRecord>(getResourceRow.get(resourceId));
+    },
+    async findResourceByIdentifier(identifier) {
+      return docOrNull<ResourceRecord>(
+        db.prepare('SELECT doc FROM resources WHERE identifier = ?').get(identifier),
+      );
+    },
+    async listResources(accountId, options) {
+      return page<ResourceRecord>(db, 'resources', 'id', 'account_id = ?', [accountId], options, (r) => [
+        r.created_at,
+        r.id,
+      ]);
+    },
+    async updateResource(resourceId, patch) {
+      return updateDoc<ResourceRecord>(
+        () => docOrNull<ResourceRecord>(getResourceRow.get(resourceId)),
+        (next) =>
+          db
+            .prepare('UPDATE resources SET identifier = ?, doc = ? WHERE id = ?')
+            .run(next.identifier, JSON.stringify(next), resourceId),
+        patch,
+        'identifier',
+      );
+    },
+    async deleteResource(resourceId) {
+      return db.prepare('DELETE FROM resources WHERE id = ?').run(resourceId).changes > 0;
     },
 
     async ensureSecretValue<T>(name: string, create: () => T): Promise<T> {

@@ -82,6 +82,15 @@ CREATE TABLE IF NOT EXISTS usage (
 CREATE INDEX IF NOT EXISTS usage_hour ON usage (hour);
 
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS resources (
+  id          TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL,
+  identifier  TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL,
+  doc         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_account_created ON resources (account_id, created_at DESC, id DESC);
 `;
 
 /**

@@ -13,6 +13,8 @@ import type { CertificateSource } from '../pki/request-certificate.js';
 import { userRoutes } from '../users/user-routes.js';
 import type { UserService } from '../users/user-service.js';
 import { exportRoutes, type ExportService } from '../provisioning/export.js';
+import { resourceRoutes } from '../resources/resource-routes.js';
+import type { ResourceService } from '../resources/resource-service.js';
 import { adminAuth } from './admin-auth.js';
 
 export interface AdminDeps {
@@ -23,6 +25,7 @@ export interface AdminDeps {
   accounts: AccountService;
   users: UserService;
   exports: ExportService;
+  resources: ResourceService;
 }
 
 async function noStore(ctx: Context, next: Next) {
@@ -53,6 +56,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     accountRoutes(deps.accounts),
     auditRoutes(deps.audit),
     exportRoutes(deps.exports),
+    resourceRoutes(deps.resources),
   ]) {
     router.use(domain.routes());
   }

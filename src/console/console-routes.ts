@@ -20,6 +20,8 @@ import { renderConsole, type ConsoleState } from './render.js';
 import type { ConsoleSession, ConsoleSessions } from './session.js';
 import { SESSION_HOURS } from './session.js';
 import { userPages } from './user-pages.js';
+import { resourcePages } from './resource-pages.js';
+import type { ResourceService } from '../resources/resource-service.js';
 
 export interface ConsoleDeps {
   config: Config;
@@ -34,6 +36,9 @@ export interface ConsoleDeps {
   audit: AuditService;
   /** The scopes a client may be allowed, with what they are for. */
   scopes: readonly { name: string; description: string }[];
+  /** The admin API's own scopes (not offered to resource servers). */
+  adminScopes: ReadonlySet<string>;
+  resources: ResourceService;
 }
 
 export const SESSION_COOKIE = 'tessera_console';
@@ -238,7 +243,13 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const signedIn = new Router();
   signedIn.use(requireAdmin);
   signedIn.get('/', home);
-  for (const pages of [clientPages(deps), userPages(deps), auditPages(deps), accountPages(deps)]) {
+  for (const pages of [
+    clientPages(deps),
+    resourcePages(deps),
+    userPages(deps),
+    auditPages(deps),
+    accountPages(deps),
+  ]) {
     signedIn.use(pages.routes());
   }
   router.use(signedIn.routes());

@@ -71,6 +71,22 @@ export interface UserRecord {
   updated_at: string;
 }
 
+/** A resource server (RFC 8707): an API that tokens can be issued for. */
+export interface ResourceRecord {
+  id: string;
+  account_id: string;
+  /** The absolute URI clients name in `resource=`; unique in the deployment. */
+  identifier: string;
+  name: string;
+  /** The scopes tokens for this resource may carry, space-separated. */
+  scope: string;
+  access_token_format: 'opaque' | 'jwt';
+  /** Seconds; null: the client's lifetime alone decides. */
+  access_token_ttl: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface AuditRecord {
   id: string;
   account_id: string;
@@ -116,6 +132,12 @@ export interface AuditListOptions extends ListOptions {
 
 /** Fields of a client that may change after creation. */
 export type ClientPatch = Partial<Omit<ClientRecord, 'client_id' | 'account_id' | 'created_at'>>;
+export type ResourcePatch = Partial<
+  Pick<
+    ResourceRecord,
+    'identifier' | 'name' | 'scope' | 'access_token_format' | 'access_token_ttl' | 'updated_at'
+  >
+>;
 export type AccountPatch = Partial<Pick<AccountRecord, 'name' | 'max_clients' | 'updated_at'>>;
 export type UserPatch = Partial<
   Pick<UserRecord, 'email' | 'role' | 'password_hash' | 'disabled' | 'updated_at'>
@@ -167,6 +189,16 @@ export interface ClientStore {
   listUsers(accountId: string, options: ListOptions): Promise<Page<UserRecord>>;
   updateUser(userId: string, patch: UserPatch): Promise<UserRecord | null>;
   deleteUser(userId: string): Promise<boolean>;
+
+  /** Inserts a resource server; `StoreConflictError('resource_id' | 'identifier')` on a duplicate. */
+  createResource(resource: ResourceRecord): Promise<void>;
+  getResource(resourceId: string): Promise<ResourceRecord | null>;
+  findResourceByIdentifier(identifier: string): Promise<ResourceRecord | null>;
+  /** The account's resource servers, newest first. */
+  listResources(accountId: string, options: ListOptions): Promise<Page<ResourceRecord>>;
+  /** Applies `patch`; null when there is no such resource; `StoreConflictError('identifier')`. */
+  updateResource(resourceId: string, patch: ResourcePatch): Promise<ResourceRecord | null>;
+  deleteResource(resourceId: string): Promise<boolean>;
 
   /**
    * Returns the value stored under `name`, storing `create()`'s result first if there is none.

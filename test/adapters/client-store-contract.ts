@@ -6,6 +6,7 @@ import type {
   ClientListOptions,
   ClientRecord,
   ClientStore,
+  ResourceRecord,
   UserRecord,
 } from '../../src/stores/client-store.js';
 
@@ -379,6 +380,86 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       );
       assert.equal(rest.next_cursor, null);
       assert.deepEqual(rest.data[0]!.details, { n: 1 });
+    });
+
+    const resourceRecord = (overrides: Partial<ResourceRecord> = {}): ResourceRecord => {
+      const at = tick();
+      return {
+        id: randomUUID(),
+        account_id: 'acct-a',
+        identifier: `https://api-${randomUUID()}.example.com`,
+        name: 'Orders API',
+        scope: 'api:read api:write',
+        access_token_format: 'jwt',
+        access_token_ttl: null,
+        created_at: at,
+        updated_at: at,
+        ...overrides,
+      };
+    };
+
+    it('stores resource servers, finds them by id and identifier, and keeps identifiers unique', async () => {
+      const acct = account();
+      const orders = resourceRecord({ account_id: acct });
+      await store.createResource(orders);
+      assert.deepEqual(await store.getResource(orders.id), orders);
+      assert.deepEqual(await store.findResourceByIdentifier(orders.identifier), orders);
+      assert.equal(await store.getResource('nope'), null);
+      assert.equal(await store.findResourceByIdentifier('https://nowhere.example'), null);
+      // Unique in the deployment, not only in the account.
+      await assert.rejects(
+        () => store.createResource(resourceRecord({ account_id: account(), identifier: orders.identifier })),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'identifier',
+      );
+      await assert.rejects(
+        () => store.createResource({ ...resourceRecord({ account_id: acct }), id: orders.id }),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'resource_id',
+      );
+      const copy = await store.getResource(orders.id);
+      copy!.scope = 'changed';
+      assert.equal((await store.getResource(orders.id))!.scope, 'api:read api:write', 'reads are copies');
+    });
+
+    it("lists an account's resource servers newest first in pages, and updates and deletes them", async () => {
+      const acct = account();
+      const made: ResourceRecord[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const resource = resourceRecord({ account_id: acct, name: `api ${i}` });
+        await store.createResource(resource);
+        made.push(resource);
+      }
+      await store.createResource(resourceRecord({ account_id: account() }));
+      const first = await store.listResources(acct, { limit: 2 });
+      assert.deepEqual(
+        first.data.map((r) => r.name),
+        ['api 2', 'api 1'],
+      );
+      const rest = await store.listResources(acct, { limit: 2, cursor: first.next_cursor! });
+      assert.deepEqual(
+        rest.data.map((r) => r.name),
+        ['api 0'],
+      );
+      assert.equal(rest.next_cursor, null);
+      await assert.rejects(() => store.listResources(acct, { limit: 2, cursor: 'bad' }), InvalidCursorError);
+
+      const updated = await store.updateResource(made[0]!.id, {
+        name: 'renamed',
+        access_token_ttl: 600,
+        identifier: 'https://renamed.example.com',
+        updated_at: tick(),
+      });
+      assert.equal(updated?.name, 'renamed');
+      assert.equal(updated?.access_token_ttl, 600);
+      assert.deepEqual(await store.findResourceByIdentifier('https://renamed.example.com'), updated);
+      assert.equal(await store.findResourceByIdentifier(made[0]!.identifier), null);
+      await assert.rejects(
+        () => store.updateResource(made[1]!.id, { identifier: 'https://renamed.example.com' }),
+        (error: unknown) => error instanceof StoreConflictError && error.field === 'identifier',
+      );
+      assert.equal(await store.updateResource('nope', { name: 'x' }), null);
+      assert.equal(await store.deleteResource(made[0]!.id), true);
+      assert.equal(await store.deleteResource(made[0]!.id), false);
+      assert.equal(await store.getResource(made[0]!.id), null);
     });
 
     it('keeps one audit entry per id: a second append of the id is a conflict', async () => {

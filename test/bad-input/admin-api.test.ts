@@ -34,6 +34,21 @@ const CLIENT_FIELDS: [field: string, kind: Parameters<typeof wrongValues>[0]][] 
   ['tls_client_certificate_bound_access_tokens', 'boolean'],
 ];
 
+/** Every field of a resource server, with the type it takes (the lifetime also takes null). */
+const RESOURCE_FIELDS: [field: string, kind: Parameters<typeof wrongValues>[0]][] = [
+  ['identifier', 'string'],
+  ['name', 'string'],
+  ['scope', 'string'],
+  ['access_token_format', 'string'],
+  ['access_token_ttl', 'number'],
+];
+const RESOURCE = {
+  identifier: 'https://bad-input.example.com',
+  name: 'Bad input',
+  scope: 'api:read',
+  access_token_format: 'jwt',
+};
+
 describe('bad input: the admin API', () => {
   let tessera: RunningTessera;
   let root: string;
@@ -72,7 +87,28 @@ describe('bad input: the admin API', () => {
         }
       }
     }
+    for (const [field, kind] of RESOURCE_FIELDS) {
+      for (const value of wrongValues(kind)) {
+        if (field === 'access_token_ttl' && value === null) continue;
+        table.push(
+          json(`resource with ${field}=${JSON.stringify(value)}`, 'POST', '/resources', {
+            ...RESOURCE,
+            [field]: value,
+          }),
+        );
+      }
+    }
     table.push(
+      json('resource without a body', 'POST', '/resources', ''),
+      json('resource with an unknown field', 'POST', '/resources', { ...RESOURCE, audience: 'x' }),
+      json('resource with a relative identifier', 'POST', '/resources', { ...RESOURCE, identifier: '/api' }),
+      json('resource with a fragment', 'POST', '/resources', {
+        ...RESOURCE,
+        identifier: 'https://a.example/#f',
+      }),
+      json('resource with an admin scope', 'POST', '/resources', { ...RESOURCE, scope: 'clients:write' }),
+      json('resource with a short lifetime', 'POST', '/resources', { ...RESOURCE, access_token_ttl: 10 }),
+      json('change an unknown resource', 'PATCH', '/resources/res_nope', { name: 'x' }),
       json('create without a body', 'POST', '/clients', ''),
       json('create with invalid JSON', 'POST', '/clients', '{"client_name":'),
       json('create with a JSON array', 'POST', '/clients', '[]'),

@@ -77,6 +77,19 @@ describe('console accessibility', () => {
     await h.page.locator('#redirect_uris-error').waitFor();
     await check('client-refused');
 
+    const orders = await api(h.tessera, h.root, 'POST', '/resources', {
+      identifier: 'https://orders.example.com',
+      name: 'Orders',
+      scope: 'api:read',
+      access_token_format: 'jwt',
+    });
+    await h.page.goto('/admin/apis');
+    await check('apis');
+    await h.page.goto('/admin/apis/new');
+    await check('api-new');
+    await h.page.goto(`/admin/apis/${String(orders.body.id)}`);
+    await check('api');
+
     await h.page.goto('/admin/users');
     await check('users');
     await h.page.goto('/admin/users/new');

@@ -45,13 +45,17 @@ export function assertJsonError(answer: RawAnswer, name: string): void {
 /** Everything an admin can list in the bootstrap account, to compare before and after. */
 export async function snapshot(tessera: Pick<RunningTessera, 'url'>, token: string): Promise<string> {
   const lists = await Promise.all(
-    ['/clients?limit=100', '/users?limit=100', '/accounts?limit=100', '/audit?limit=100'].map(
-      async (path) => {
-        const res = await api(tessera, token, 'GET', path);
-        assert.equal(res.status, 200, path);
-        return res.body;
-      },
-    ),
+    [
+      '/clients?limit=100',
+      '/resources?limit=100',
+      '/users?limit=100',
+      '/accounts?limit=100',
+      '/audit?limit=100',
+    ].map(async (path) => {
+      const res = await api(tessera, token, 'GET', path);
+      assert.equal(res.status, 200, path);
+      return res.body;
+    }),
   );
   return JSON.stringify(lists);
 }
