@@ -15,14 +15,13 @@ import type { ConsoleDeps } from './console-routes.js';
 import {
   attempt,
   checked,
-  confirmDelete,
   cursorOption,
+  deletionRoutes,
   formOf,
   isChecked,
   lines,
   nextPageLink,
   seeOther,
-  showDeleteConfirmation,
   text,
   wholeNumber,
   type DeleteConfirmation,
@@ -436,21 +435,6 @@ export function clientPages(deps: ConsoleDeps): Router {
     seeOther(ctx, `${clientPath(ctx.params.id!)}?done=revoked`);
   }
 
-  async function deleteClientForm(ctx: Context) {
-    showDeleteConfirmation(ctx, deletion(await clients.get(consoleOf(ctx).principal, ctx.params.id!)));
-  }
-
-  async function deleteClient(ctx: Context) {
-    const { principal } = consoleOf(ctx);
-    const client = await clients.get(principal, ctx.params.id!);
-    await confirmDelete(
-      ctx,
-      deletion(client),
-      () => clients.remove(principal, client.client_id),
-      '/admin/clients',
-    );
-  }
-
   router.get('/clients', listClients);
   router.get('/clients/new', newClientForm);
   router.post('/clients', createClient);
@@ -463,8 +447,12 @@ export function clientPages(deps: ConsoleDeps): Router {
   router.post('/clients/:id/secret/previous/end', endSecretOverlap);
   router.post('/clients/:id/certificate', issueCertificate);
   router.post('/clients/:id/certificates/:serial/revoke', revokeCertificate);
-  router.get('/clients/:id/delete', deleteClientForm);
-  router.post('/clients/:id/delete', deleteClient);
+  deletionRoutes(router, '/clients', {
+    find: (ctx) => clients.get(consoleOf(ctx).principal, ctx.params.id!),
+    confirmation: deletion,
+    remove: (ctx, client) => clients.remove(consoleOf(ctx).principal, client.client_id),
+    done: '/admin/clients',
+  });
   router.use(oneTimePages(deps).routes());
   return router;
 }

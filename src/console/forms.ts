@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { toAppError } from '../http/error-handler.js';
 import { renderConsole } from './render.js';
@@ -122,4 +123,31 @@ export async function confirmDelete(
   }
   await remove();
   seeOther(ctx, done);
+}
+
+/**
+ * The typed-name delete of one kind of record: `GET <path>/:id/delete` shows the confirmation,
+ * `POST` deletes once the name matches, then goes to `done`.
+ */
+export function deletionRoutes<T>(
+  router: Router,
+  path: string,
+  options: {
+    find: (ctx: Context) => Promise<T>;
+    confirmation: (record: T) => DeleteConfirmation;
+    remove: (ctx: Context, record: T) => Promise<void>;
+    done: string;
+  },
+): void {
+  async function showDeletion(ctx: Context) {
+    showDeleteConfirmation(ctx, options.confirmation(await options.find(ctx)));
+  }
+
+  async function deleteRecord(ctx: Context) {
+    const record = await options.find(ctx);
+    await confirmDelete(ctx, options.confirmation(record), () => options.remove(ctx, record), options.done);
+  }
+
+  router.get(`${path}/:id/delete`, showDeletion);
+  router.post(`${path}/:id/delete`, deleteRecord);
 }

@@ -10,12 +10,11 @@ import type { ConsoleDeps } from './console-routes.js';
 import {
   attempt,
   checked,
-  confirmDelete,
   cursorOption,
+  deletionRoutes,
   formOf,
   nextPageLink,
   seeOther,
-  showDeleteConfirmation,
   text,
   wholeNumber,
   type DeleteConfirmation,
@@ -163,28 +162,17 @@ export function resourcePages(deps: ConsoleDeps): Router {
       'Clients can no longer ask for tokens for this API; tokens already issued live until they expire.',
   });
 
-  async function deleteResourceForm(ctx: Context) {
-    showDeleteConfirmation(ctx, deletion(await resources.get(consoleOf(ctx).principal, ctx.params.id!)));
-  }
-
-  async function deleteResource(ctx: Context) {
-    const { principal } = consoleOf(ctx);
-    const resource = await resources.get(principal, ctx.params.id!);
-    await confirmDelete(
-      ctx,
-      deletion(resource),
-      () => resources.remove(principal, resource.id),
-      '/admin/apis',
-    );
-  }
-
   router.get('/apis', listResources);
   router.get('/apis/new', newResourceForm);
   router.post('/apis', createResource);
   router.get('/apis/:id', showResource);
   router.get('/apis/:id/edit', editResourceForm);
   router.post('/apis/:id', updateResource);
-  router.get('/apis/:id/delete', deleteResourceForm);
-  router.post('/apis/:id/delete', deleteResource);
+  deletionRoutes(router, '/apis', {
+    find: (ctx) => resources.get(consoleOf(ctx).principal, ctx.params.id!),
+    confirmation: deletion,
+    remove: (ctx, resource) => resources.remove(consoleOf(ctx).principal, resource.id),
+    done: '/admin/apis',
+  });
   return router;
 }

@@ -6,12 +6,11 @@ import { createUserSchema, patchUserSchema, type userView } from '../users/user-
 import type { ConsoleDeps } from './console-routes.js';
 import {
   attempt,
-  confirmDelete,
   cursorOption,
+  deletionRoutes,
   formOf,
   nextPageLink,
   seeOther,
-  showDeleteConfirmation,
   text,
   type DeleteConfirmation,
   type FormError,
@@ -129,16 +128,6 @@ export function userPages(deps: ConsoleDeps): Router {
     consequence: 'The user is removed at once and can no longer sign in; their tokens stop working.',
   });
 
-  async function deleteUserForm(ctx: Context) {
-    showDeleteConfirmation(ctx, deletion(await users.get(consoleOf(ctx).principal, ctx.params.id!)));
-  }
-
-  async function deleteUser(ctx: Context) {
-    const { principal } = consoleOf(ctx);
-    const user = await users.get(principal, ctx.params.id!);
-    await confirmDelete(ctx, deletion(user), () => users.remove(principal, user.id), '/admin/users');
-  }
-
   router.get('/users', listUsers);
   router.get('/users/new', showNewUserForm);
   router.post('/users', createUser);
@@ -147,7 +136,11 @@ export function userPages(deps: ConsoleDeps): Router {
   router.post('/users/:id/password', resetPassword);
   router.post('/users/:id/disable', disableUser);
   router.post('/users/:id/enable', enableUser);
-  router.get('/users/:id/delete', deleteUserForm);
-  router.post('/users/:id/delete', deleteUser);
+  deletionRoutes(router, '/users', {
+    find: (ctx) => users.get(consoleOf(ctx).principal, ctx.params.id!),
+    confirmation: deletion,
+    remove: (ctx, user) => users.remove(consoleOf(ctx).principal, user.id),
+    done: '/admin/users',
+  });
   return router;
 }
