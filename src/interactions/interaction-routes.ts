@@ -95,7 +95,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     const user = interaction.session?.accountId ? await login.user(interaction.session.accountId) : null;
-    const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    const { missingOIDCScope = [], missingResourceScopes = {} } = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const missing = [...new Set([...missingOIDCScope, ...Object.values(missingResourceScopes).flat()])];
     renderPage(ctx, 'consent', {
       uid: interaction.uid,
       clientName: name,
@@ -155,8 +159,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const missing = interaction.prompt.details;
     if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
+    // RFC 8707: the scopes asked for each resource server the request names.
+    const resourceScopes = (missing.missingResourceScopes ?? {}) as Record<string, string[]>;
+    for (const [identifier, scopes] of Object.entries(resourceScopes)) {
+      grant.addResourceScope(identifier, scopes.join(' '));
+    }
     const grantId = await grant.save();
-    await deps.consents.remember(accountId, clientId, grant.getOIDCScope().split(' '));
+    await deps.consents.remember(accountId, clientId, [
+      ...grant.getOIDCScope().split(' '),
+      ...Object.values(resourceScopes).flat(),
+    ]);
     await finish(ctx, { consent: { grantId } }, true);
   });
 

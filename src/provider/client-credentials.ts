@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { KoaContextWithOIDC, Provider, ResourceServer } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
 
@@ -16,7 +16,30 @@ export function registerClientCredentialsGrant(
   provider: Provider,
   certificateOf: (ctx: KoaContextWithOIDC) => X509Certificate | undefined,
   scopes: Pick<ScopeCatalog, 'expand'>,
+  resourceServerInfo: (
+    ctx: KoaContextWithOIDC,
+    identifier: string,
+    client: { [key: string]: unknown },
+  ) => Promise<ResourceServer>,
 ): void {
+  /** RFC 8707 for this grant: at most one `resource`, an absolute URI, one the client may use. */
+  async function requestedResource(ctx: KoaContextWithOIDC) {
+    const param: unknown = ctx.oidc.params?.resource;
+    if (param === undefined) return undefined;
+    const identifiers = Array.isArray(param) ? param : [param];
+    if (identifiers.length !== 1) {
+      throw new errors.InvalidTarget(
+        'only a single resource indicator value is supported for this grant type',
+      );
+    }
+    const identifier = String(identifiers[0]);
+    if (!URL.canParse(identifier) || identifier.includes('#')) {
+      throw new errors.InvalidTarget('resource indicator must be an absolute URI without a fragment');
+    }
+    const client = ctx.oidc.client! as unknown as { [key: string]: unknown };
+    return new provider.ResourceServer(identifier, await resourceServerInfo(ctx, identifier, client));
+  }
+
   async function clientCredentialsGrant(ctx: KoaContextWithOIDC): Promise<void> {
     const client = ctx.oidc.client!;
     const allowed = scopeList(client.scope);
@@ -25,8 +48,12 @@ export function registerClientCredentialsGrant(
     if (refused.length > 0) {
       throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
     }
-    const scope = (requested.length > 0 ? scopes.expand(requested) : allowed).join(' ') || undefined;
-    const token = new provider.ClientCredentials({ client, scope });
+    let granted = requested.length > 0 ? scopes.expand(requested) : allowed;
+    const resourceServer = await requestedResource(ctx);
+    // A token for a resource carries only the scopes that resource takes.
+    if (resourceServer) granted = granted.filter((scope) => resourceServer.scopes.has(scope));
+    const token = new provider.ClientCredentials({ client, scope: granted.join(' ') || undefined });
+    if (resourceServer) token.resourceServer = resourceServer;
     if (client.tlsClientCertificateBoundAccessTokens) {
       const certificate = certificateOf(ctx);
       // Answered 401 invalid_client by the token route's post-middleware (create-provider.ts).
@@ -43,5 +70,10 @@ export function registerClientCredentialsGrant(
     };
   }
 
-  provider.registerGrantType('client_credentials', clientCredentialsGrant, 'scope');
+  provider.registerGrantType(
+    'client_credentials',
+    clientCredentialsGrant,
+    ['scope', 'resource'],
+    ['resource'],
+  );
 }

@@ -4,6 +4,7 @@ import Provider, {
   interactionPolicy,
   type Configuration,
   type KoaContextWithOIDC,
+  type ResourceServer,
 } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
@@ -182,15 +183,44 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
   };
 
-  /** A client's own lifetime, never above the deployment's current maximum. */
+  /**
+   * A client's own lifetime, never above the deployment's current maximum; for a resource
+   * server with a lifetime of its own, the shorter of the two (contract section 12).
+   */
   const accessTokenTtl = (
     _ctx: unknown,
-    _token: unknown,
+    token: { resourceServer?: { accessTokenTTL?: number | undefined } | undefined },
     client: { [key: string]: unknown } | undefined,
   ): number => {
     const own = client?.['access_token_ttl'];
-    return Math.min(typeof own === 'number' ? own : config.accessTokenTtl, config.maxAccessTokenTtl);
+    const resource = token.resourceServer?.accessTokenTTL ?? Infinity;
+    return Math.min(
+      typeof own === 'number' ? own : config.accessTokenTtl,
+      resource,
+      config.maxAccessTokenTtl,
+    );
   };
+
+  /**
+   * RFC 8707: a resource server of the client's own account, with the scopes its tokens may
+   * carry (and all they imply); anything else is `invalid_target`.
+   */
+  async function resourceServerInfo(
+    _ctx: KoaContextWithOIDC,
+    identifier: string,
+    client: { [key: string]: unknown },
+  ): Promise<ResourceServer> {
+    const resource = await clientStore.findResourceByIdentifier(identifier);
+    if (!resource || resource.account_id !== client['account_id']) {
+      throw new errors.InvalidTarget('the resource is not known to this server');
+    }
+    return {
+      scope: config.scopeCatalog.expand(scopeList(resource.scope)).join(' '),
+      audience: resource.identifier,
+      ...(resource.access_token_ttl === null ? {} : { accessTokenTTL: resource.access_token_ttl }),
+      accessTokenFormat: 'opaque',
+    };
+  }
 
   const configuration: Configuration = {
     adapter: (name: string) => adapterFor(name) as never,
@@ -252,7 +282,14 @@ export function createProvider(deps: ProviderDeps): Provider {
           return property === 'tls_client_auth_subject_dn' && !!cert && subjectDn(cert) === expected;
         },
       },
-      resourceIndicators: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        // Without resource=, tokens are as before: opaque and for no particular audience.
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        // A refresh without resource= stays for the resource the grant was for.
+        useGrantedResource: async () => true,
+        getResourceServerInfo: resourceServerInfo as never,
+      },
       // Not offered: Tessera binds tokens to certificates (RFC 8705), not to DPoP keys.
       dPoP: { enabled: false },
       userinfo: { enabled: true },
@@ -318,14 +355,26 @@ export function createProvider(deps: ProviderDeps): Provider {
       const requested = scopeList(String(oidc.params?.scope ?? '')).filter(
         (scope) => allowed.has(scope) || scope === 'openid',
       );
+      // RFC 8707: what each requested resource server takes of the requested scopes.
+      const perResource = Object.entries(oidc.resourceServers ?? {}).map(
+        ([identifier, server]) =>
+          [identifier, requested.filter((scope) => server.scopes.has(scope))] as const,
+      );
       const held = new Set(scopeList(grant?.getOIDCScope()));
-      if (requested.every((scope) => held.has(scope))) return grant;
+      const holdsAll =
+        requested.every((scope) => held.has(scope)) &&
+        perResource.every(
+          ([identifier, wanted]) =>
+            scopeList(grant?.getResourceScopeFiltered(identifier, new Set(wanted))).length === wanted.length,
+        );
+      if (holdsAll) return grant;
       if (client['require_consent'] !== false) {
         const remembered = await deps.consents.granted(userId, client.clientId);
         if (!requested.every((scope) => remembered.has(scope))) return grant;
       }
       const granting = grant ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: userId });
       granting.addOIDCScope(requested.join(' '));
+      for (const [identifier, wanted] of perResource) granting.addResourceScope(identifier, wanted.join(' '));
       await granting.save();
       return granting;
     },
@@ -379,6 +428,6 @@ export function createProvider(deps: ProviderDeps): Provider {
     });
   };
 
-  registerClientCredentialsGrant(provider, clientCertificate, config.scopeCatalog);
+  registerClientCredentialsGrant(provider, clientCertificate, config.scopeCatalog, resourceServerInfo);
   return provider;
 }
