@@ -74,7 +74,13 @@ export interface Config {
   readonly workers: number;
   /** Accounts, clients and users applied at every start (`TESSERA_PROVISION_FILE`). */
   readonly provisionFile: string | undefined;
+  /** How JWT access tokens are signed (`TESSERA_JWT_ALG`). */
+  readonly jwtAlg: JwtAlg;
 }
+
+/** The algorithms JWT access tokens may be signed with. */
+export const JWT_ALGS = ['ES256', 'RS256'] as const;
+export type JwtAlg = (typeof JWT_ALGS)[number];
 
 /** Thrown for a bad setting; its message is the one line printed before exiting. */
 export class ConfigError extends Error {
@@ -317,6 +323,10 @@ export function loadConfig(env: Env = process.env): Config {
   const workers =
     workersRaw.toLowerCase() === 'auto' ? availableParallelism() : integer(env, 'TESSERA_WORKERS', 1, 1, 64);
 
+  const jwtAlg = (read(env, 'TESSERA_JWT_ALG') ?? 'ES256').toUpperCase();
+  if (!(JWT_ALGS as readonly string[]).includes(jwtAlg)) {
+    throw new ConfigError('TESSERA_JWT_ALG', `must be one of ${JWT_ALGS.join(', ')}`);
+  }
   const provisionFile = read(env, 'TESSERA_PROVISION_FILE');
   if (provisionFile !== undefined && !existsSync(provisionFile)) {
     throw new ConfigError('TESSERA_PROVISION_FILE', `file not found: ${provisionFile}`);
@@ -348,5 +358,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as LogLevel,
     workers,
     provisionFile: provisionFile && path.resolve(provisionFile),
+    jwtAlg: jwtAlg as JwtAlg,
   });
 }

@@ -37,6 +37,7 @@ import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
 import { CLIENT_AUTH_ROUTES, createProvider, protocolErrors, ROUTES } from './provider/create-provider.js';
 import { expandRequestedScope } from './provider/requested-scope.js';
+import { jwtAccessTokens } from './provider/jwt-access-tokens.js';
 import { createClientAuthThrottle } from './auth/client-auth-throttle.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
@@ -298,6 +299,7 @@ export async function createContainer(
       protocol: [
         throttle.middleware(),
         protocolErrors(certificateSource),
+        jwtAccessTokens({ issuer: config.issuer, jwks, clientCache, tokenStore }),
         expandRequestedScope(
           config.scopeCatalog,
           new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),

@@ -218,7 +218,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       scope: config.scopeCatalog.expand(scopeList(resource.scope)).join(' '),
       audience: resource.identifier,
       ...(resource.access_token_ttl === null ? {} : { accessTokenTTL: resource.access_token_ttl }),
-      accessTokenFormat: 'opaque',
+      accessTokenFormat: resource.access_token_format,
+      jwt: { sign: { alg: config.jwtAlg } },
     };
   }
 
@@ -388,6 +389,19 @@ export function createProvider(deps: ProviderDeps): Provider {
       }
       ctx.type = 'json';
       ctx.body = out;
+    },
+    formats: {
+      customizers: {
+        // RFC 9068: `sub` is the user, else the service user, else the client. The grant a token
+        // came from is named so introspection can tell when it was revoked.
+        jwt(ctx, token, jwt) {
+          const serviceUser = ctx.oidc.client?.['service_user_id'];
+          if (token.kind === 'ClientCredentials' && typeof serviceUser === 'string')
+            jwt.payload.sub = serviceUser;
+          const grantId = (token as { grantId?: unknown }).grantId;
+          if (typeof grantId === 'string') jwt.payload.grant_id = grantId;
+        },
+      },
     },
     // Tokens of a client with a service user carry that user as `sub` (RFC 7662 introspection).
     extraTokenClaims(ctx, token) {

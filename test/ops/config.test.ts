@@ -69,6 +69,7 @@ describe('configuration', () => {
     [{ TESSERA_TRUSTED_PROXIES: '10.0.0.0/33' }, 'TESSERA_TRUSTED_PROXIES'],
     [{ TESSERA_TRUSTED_PROXIES: '10.0.0.1, banana' }, 'TESSERA_TRUSTED_PROXIES'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ TESSERA_JWT_ALG: 'HS256' }, 'TESSERA_JWT_ALG'],
   ];
   for (const [env, variable] of bad) {
     it(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {

@@ -113,6 +113,8 @@ export function authorizePath(request: {
   scope: string;
   challenge?: string;
   state?: string;
+  /** More parameters, such as `resource`. */
+  extra?: Record<string, string>;
 }): string {
   const query = new URLSearchParams({
     client_id: request.clientId,
@@ -122,6 +124,7 @@ export function authorizePath(request: {
     ...(request.state ? { state: request.state } : {}),
     code_challenge: request.challenge ?? pkce().challenge,
     code_challenge_method: 'S256',
+    ...request.extra,
   });
   return `/oauth/authorize?${query}`;
 }
@@ -139,6 +142,7 @@ export async function codeThroughForms(
     username: string;
     password: string;
     state?: string;
+    extra?: Record<string, string>;
   },
 ): Promise<{ code: string; verifier: string }> {
   const browser = new Browser(baseUrl, request.redirectUri);

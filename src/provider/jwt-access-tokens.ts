@@ -1,0 +1,120 @@
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { Middleware } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientCache } from '../clients/client-cache.js';
+import type { PrivateJwks } from '../crypto/keys.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { ROUTES } from './create-provider.js';
+
+/** The members of a private JWK that are not part of its public half. */
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+
+/** The public keys of `jwks`, as `/oauth/jwks` publishes them. */
+export const publicJwks = (jwks: PrivateJwks) => ({
+  keys: jwks.keys.map((key) =>
+    Object.fromEntries(Object.entries(key).filter(([name]) => !PRIVATE_MEMBERS.has(name))),
+  ),
+});
+
+interface AccessTokenClaims extends JWTPayload {
+  jti: string;
+  client_id: string;
+  exp: number;
+  grant_id?: string;
+}
+
+const INACTIVE = { active: false };
+
+/**
+ * Introspection and revocation of JWT access tokens (RFC 9068), which oidc-provider neither
+ * stores nor finds: after it authenticated the caller and found no stored token, a JWT signed
+ * here is checked by signature, lifetime, the denylist of revoked `jti`s (kept in the token
+ * store until the token's `exp`), its client being current, and the grant it came from still
+ * existing. Revoking one adds its `jti` to the denylist, on every node at once.
+ */
+export function jwtAccessTokens(deps: {
+  issuer: string;
+  jwks: PrivateJwks;
+  clientCache: Pick<ClientCache, 'metadata'>;
+  tokenStore: TokenStore;
+  now?: () => number;
+}): Middleware {
+  const keys = createLocalJWKSet(publicJwks(deps.jwks) as never);
+  const denylist = deps.tokenStore.adapter('RevokedAccessToken');
+  const now = deps.now ?? Date.now;
+
+  /** The claims of a JWT access token this server signed and that has not expired; else null. */
+  async function verified(value: string): Promise<AccessTokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(value, keys, {
+        issuer: deps.issuer,
+        typ: 'at+jwt',
+        algorithms: ['ES256', 'RS256'],
+        currentDate: new Date(now()),
+      });
+      const { jti, client_id: clientId, exp } = payload;
+      if (typeof jti !== 'string' || typeof clientId !== 'string' || typeof exp !== 'number') return null;
+      return payload as AccessTokenClaims;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Whether the token still stands: not revoked, its client current, its grant not revoked. */
+  async function stillActive(ctx: KoaContextWithOIDC, claims: AccessTokenClaims): Promise<boolean> {
+    if (await denylist.find(claims.jti)) return false;
+    if (!(await deps.clientCache.metadata(claims.client_id))) return false;
+    if (claims.grant_id && !(await ctx.oidc.provider.Grant.find(claims.grant_id))) return false;
+    return true;
+  }
+
+  return async function jwtAccessTokens(ctx, next) {
+    await next();
+    const introspection = ctx.path === ROUTES.introspection;
+    if (!introspection && ctx.path !== ROUTES.revocation) return;
+    // oidc-provider authenticates the caller, then refuses any JWT as a token it does not keep.
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    const caller = oidc?.client;
+    const value: unknown = oidc?.params?.token;
+    const refusedJwt =
+      ctx.status === 400 && (ctx.body as { error?: unknown } | undefined)?.error === 'unsupported_token_type';
+    if (!refusedJwt || !caller || typeof value !== 'string') return;
+    const context = ctx as KoaContextWithOIDC;
+    const claims = await verified(value);
+    ctx.status = 200;
+    // A JWT that is not one of this server's live tokens: inactive, and nothing to revoke.
+    if (!claims) {
+      ctx.body = introspection ? INACTIVE : '';
+      return;
+    }
+
+    if (!introspection) {
+      // RFC 7009: a client revokes only its own tokens, as for stored ones.
+      if (claims.client_id !== caller.clientId) {
+        ctx.status = 400;
+        ctx.body = {
+          error: 'invalid_request',
+          error_description: 'client is not authorized to revoke the presented token',
+        };
+        return;
+      }
+      const remaining = Math.max(1, claims.exp - Math.floor(now() / 1000));
+      await denylist.upsert(claims.jti, { jti: claims.jti }, remaining);
+      ctx.body = '';
+      return;
+    }
+
+    // Callers see only tokens of their own account; public clients see nothing.
+    if (caller.clientAuthMethod === 'none') {
+      ctx.body = INACTIVE;
+      return;
+    }
+    const owner = await deps.clientCache.metadata(claims.client_id);
+    if (!owner || owner['account_id'] !== caller['account_id'] || !(await stillActive(context, claims))) {
+      ctx.body = INACTIVE;
+      return;
+    }
+    const { grant_id: _grant, ...shown } = claims;
+    ctx.body = { active: true, ...shown, token_type: 'Bearer' };
+  };
+}
