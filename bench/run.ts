@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: client-credentials and introspection throughput, latency and memory of
- * Tessera against plain oidc-provider (memory and Redis adapters) and bare Koa, on this machine.
+ * `npm run bench`: client-credentials (opaque, and JWT for a resource server signed with
+ * BENCH_JWT_ALG, default ES256) and introspection throughput, latency and memory of Tessera
+ * against plain oidc-provider (memory and Redis adapters) and bare Koa, on this machine.
  *
  * Each subject runs in its own process, pinned to core 0 when `taskset` exists; the load
  * generator (autocannon) runs in another process pinned to core 1. Per subject and workload:
@@ -17,7 +18,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { basicAuth, BENCH_CLIENT, type LoadResult, type LoadSpec } from './shared.js';
+import { basicAuth, BENCH_CLIENT, BENCH_RESOURCE, type LoadResult, type LoadSpec } from './shared.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -27,6 +28,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 40);
 const WARMUP = Math.min(5, DURATION);
 const REDIS_URL = process.env.REDIS_URL;
 const ONLY = process.env.BENCH_SUBJECTS?.split(',').map((s) => s.trim());
+/** How JWT access tokens are signed, by Tessera and the baseline alike. */
+const JWT_ALG = process.env.BENCH_JWT_ALG ?? 'ES256';
 
 const CORES = availableParallelism();
 const TASKSET = spawnSync('taskset', ['--version']).status === 0;
@@ -187,7 +190,7 @@ async function tokenOf(url: string, creds: Credentials, scope?: string): Promise
   return body.access_token;
 }
 
-/** The two OAuth workloads against a subject that has `creds`. */
+/** The OAuth workloads against a subject that has `creds` and knows `BENCH_RESOURCE`. */
 async function oauthWorkloads(url: string, creds: Credentials): Promise<Workloads> {
   const auth = basicAuth(creds.clientId, creds.secret);
   const token = await tokenOf(url, creds, BENCH_CLIENT.scope);
@@ -197,6 +200,12 @@ async function oauthWorkloads(url: string, creds: Credentials): Promise<Workload
       method: 'POST',
       headers: { 'content-type': FORM, authorization: auth },
       body: form({ grant_type: 'client_credentials', scope: BENCH_CLIENT.scope }),
+    },
+    jwtClientCredentials: {
+      url: `${url}/oauth/token`,
+      method: 'POST',
+      headers: { 'content-type': FORM, authorization: auth },
+      body: form({ grant_type: 'client_credentials', scope: BENCH_CLIENT.scope, resource: BENCH_RESOURCE }),
     },
     introspection: {
       url: `${url}/oauth/introspect`,
@@ -209,6 +218,7 @@ async function oauthWorkloads(url: string, creds: Credentials): Promise<Workload
 
 interface Workloads {
   clientCredentials?: WorkloadSpec;
+  jwtClientCredentials?: WorkloadSpec;
   introspection: WorkloadSpec;
 }
 
@@ -228,6 +238,7 @@ async function tesseraSubject(workers: number, dir: string) {
     TESSERA_CERTS_DIR: path.join(dir, 'certs'),
     TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
     TESSERA_WORKERS: String(workers),
+    TESSERA_JWT_ALG: JWT_ALG,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     ...(REDIS_URL ? { REDIS_URL } : {}),
   };
@@ -246,12 +257,25 @@ async function tesseraSubject(workers: number, dir: string) {
     }),
   });
   const body = (await created.json()) as { client: { client_id: string }; client_secret: string };
+  const resource = await fetch(`${subject.url}/admin/api/resources`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      identifier: BENCH_RESOURCE,
+      name: 'bench API',
+      scope: BENCH_CLIENT.scope,
+      access_token_format: 'jwt',
+      access_token_ttl: 60,
+    }),
+  });
+  if (resource.status !== 201) throw new Error(`no resource server: ${await resource.text()}`);
   return { subject, creds: { clientId: body.client.client_id, secret: body.client_secret } };
 }
 
 type SubjectResult = {
   description: string;
   clientCredentials?: WorkloadResult;
+  jwtClientCredentials?: WorkloadResult;
   introspection: WorkloadResult;
   peakRssMb: number;
 };
@@ -278,7 +302,7 @@ async function startSubjects(dir: string): Promise<Subject[]> {
     const running = await startProcess(
       '0',
       path.join(HERE, 'subjects/baseline.js'),
-      ['$PORT', adapter, REDIS_URL ?? 'redis://127.0.0.1:6379/15'],
+      ['$PORT', adapter, REDIS_URL ?? 'redis://127.0.0.1:6379/15', JWT_ALG],
       {},
       '/.well-known/openid-configuration',
     );
@@ -314,10 +338,11 @@ async function main(): Promise<void> {
   const results: Record<string, SubjectResult> = {};
   let subjects: Subject[] = [];
   let headToHead: number | null;
+  let jwtHeadToHead: number | null;
   try {
     log('starting subjects');
     subjects = await startSubjects(dir);
-    const kinds = ['clientCredentials', 'introspection'] as const;
+    const kinds = ['clientCredentials', 'jwtClientCredentials', 'introspection'] as const;
     const runs = new Map<string, LoadResult[]>();
     for (const kind of kinds) {
       for (const subject of subjects) {
@@ -339,13 +364,16 @@ async function main(): Promise<void> {
         }
       }
     }
-    headToHead = await measureHeadToHead(subjects, log);
+    headToHead = await measureHeadToHead(subjects, 'clientCredentials', log);
+    jwtHeadToHead = await measureHeadToHead(subjects, 'jwtClientCredentials', log);
     for (const subject of subjects) {
       const of = (kind: (typeof kinds)[number]) => runs.get(`${subject.name}/${kind}`);
       const cc = of('clientCredentials');
+      const jwt = of('jwtClientCredentials');
       results[subject.name] = {
         description: subject.description,
         ...(cc ? { clientCredentials: summarise(cc) } : {}),
+        ...(jwt ? { jwtClientCredentials: summarise(jwt) } : {}),
         introspection: summarise(of('introspection')!),
         peakRssMb: peakRssMb(subject.running.child.pid!),
       };
@@ -375,12 +403,14 @@ async function main(): Promise<void> {
     introspectionVsBareKoa: pairedRatio(t?.introspection, results['bare-koa']?.introspection, rps),
     twoWorkersVsOne: pairedRatio(results['tessera-2-workers']?.clientCredentials, t?.clientCredentials, rps),
     clientCredentialsHeadToHead: headToHead,
+    jwtClientCredentialsHeadToHead: jwtHeadToHead,
   };
   const targets = {
     'client-credentials >= 1.0x baseline-redis':
       ratios.clientCredentialsVsBaselineRedis === null ? null : ratios.clientCredentialsVsBaselineRedis >= 1,
     'p99 <= 1.5x baseline-redis':
       ratios.p99VsBaselineRedis === null ? null : ratios.p99VsBaselineRedis <= 1.5,
+    'jwt client-credentials >= 1.0x head to head': jwtHeadToHead === null ? null : jwtHeadToHead >= 1,
     'peak RSS <= 250 MB per worker': t
       ? Math.max(t.peakRssMb, results['tessera-2-workers']?.peakRssMb ?? 0) <= 250
       : null,
@@ -393,13 +423,20 @@ async function main(): Promise<void> {
       node: process.version,
       pinned: TASKSET && CORES >= 2,
     },
-    settings: { durationSeconds: DURATION, runs: RUNS, connections: CONNECTIONS, warmupSeconds: WARMUP },
+    settings: {
+      durationSeconds: DURATION,
+      runs: RUNS,
+      connections: CONNECTIONS,
+      warmupSeconds: WARMUP,
+      jwtAlg: JWT_ALG,
+    },
     subjects: Object.fromEntries(
       Object.entries(results).map(([name, r]) => [
         name,
         {
           ...r,
           clientCredentials: r.clientCredentials && { ...r.clientCredentials, runs: undefined },
+          jwtClientCredentials: r.jwtClientCredentials && { ...r.jwtClientCredentials, runs: undefined },
           introspection: { ...r.introspection, runs: undefined },
         },
       ]),
@@ -419,13 +456,17 @@ async function main(): Promise<void> {
  * spell of this shared host touches both alike, which rounds taken one after the other cannot
  * promise. Null unless both subjects run.
  */
-async function measureHeadToHead(subjects: Subject[], log: (line: string) => void): Promise<number | null> {
-  const tessera = subjects.find((s) => s.name === 'tessera')?.workloads.clientCredentials;
-  const baseline = subjects.find((s) => s.name === 'baseline-redis')?.workloads.clientCredentials;
+async function measureHeadToHead(
+  subjects: Subject[],
+  kind: 'clientCredentials' | 'jwtClientCredentials',
+  log: (line: string) => void,
+): Promise<number | null> {
+  const tessera = subjects.find((s) => s.name === 'tessera')?.workloads[kind];
+  const baseline = subjects.find((s) => s.name === 'baseline-redis')?.workloads[kind];
   if (!tessera || !baseline) return null;
   const ratios: number[] = [];
   for (let round = 1; round <= RUNS; round += 1) {
-    log(`clientCredentials head-to-head round ${round}: tessera with baseline-redis`);
+    log(`${kind} head-to-head round ${round}: tessera with baseline-redis`);
     const [t, b] = await Promise.all([measuredRun(tessera, DURATION), measuredRun(baseline, DURATION)]);
     ratios.push(t.total / b.total);
   }
@@ -436,12 +477,21 @@ function table(results: Record<string, SubjectResult>): string {
   const fmt = (s: Summary | undefined, digits = 0) =>
     s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '—';
   const rows = [
-    ['subject', 'client credentials/s', 'p50 ms', 'p99 ms', 'introspection/s', 'peak RSS MB'],
+    [
+      'subject',
+      'client credentials/s',
+      'p50 ms',
+      'p99 ms',
+      `JWT (${JWT_ALG})/s`,
+      'introspection/s',
+      'peak RSS MB',
+    ],
     ...Object.entries(results).map(([name, r]) => [
       name,
       fmt(r.clientCredentials?.requestsPerSecond),
       fmt(r.clientCredentials?.p50, 1),
       fmt(r.clientCredentials?.p99, 1),
+      fmt(r.jwtClientCredentials?.requestsPerSecond),
       fmt(r.introspection.requestsPerSecond),
       r.peakRssMb.toFixed(0),
     ]),

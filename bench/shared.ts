@@ -5,6 +5,9 @@ export const BENCH_CLIENT = {
   scope: 'api:read',
 } as const;
 
+/** The resource server every subject knows, with JWT access tokens. */
+export const BENCH_RESOURCE = 'https://bench.example/api';
+
 export const basicAuth = (clientId: string, secret: string): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 

@@ -6,11 +6,22 @@
  *
  * Run: node dist/bench/subjects/baseline.js <port> <memory|redis> [redis url]
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { Redis } from 'ioredis';
-import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
-import { BENCH_CLIENT } from '../shared.js';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { BENCH_CLIENT, BENCH_RESOURCE } from '../shared.js';
 
-const [portArg = '0', adapterKind = 'memory', redisUrl = 'redis://127.0.0.1:6379/15'] = process.argv.slice(2);
+const [portArg = '0', adapterKind = 'memory', redisUrl = 'redis://127.0.0.1:6379/15', jwtAlg = 'ES256'] =
+  process.argv.slice(2);
+
+/** A signing key for `alg`, as a private JWK. */
+const signingKey = (alg: string) => {
+  const { privateKey } =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid: alg.toLowerCase() };
+};
 
 /** The smallest Redis adapter that serves client credentials and introspection. */
 function redisAdapter(redis: Redis) {
@@ -63,12 +74,26 @@ const provider = new Provider(`http://127.0.0.1:${portArg}`, {
     },
   ],
   scopes: [BENCH_CLIENT.scope],
+  jwks: { keys: [signingKey('RS256'), signingKey('ES256')] as never },
   routes: { token: '/oauth/token', introspection: '/oauth/introspect', jwks: '/oauth/jwks' },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
-    resourceIndicators: { enabled: false },
+    // One resource server with JWT access tokens; without resource=, tokens stay opaque.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => undefined,
+      getResourceServerInfo: async (_ctx, identifier) => {
+        if (identifier !== BENCH_RESOURCE) throw new errors.InvalidTarget();
+        return {
+          scope: BENCH_CLIENT.scope,
+          audience: BENCH_RESOURCE,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: jwtAlg as 'ES256' } },
+        };
+      },
+    },
   },
   ttl: { ClientCredentials: 60 },
 });
