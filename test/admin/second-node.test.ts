@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
+import { clientCredentials, introspect, revoke, type Credentials } from '../support/oauth.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, spawnTessera, TEST_CERTS_DIR, type TesseraProcess } from '../support/process.js';
@@ -35,6 +35,8 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       REDIS_URL,
       MONGODB_URI: mongo.uri,
       TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
+      // One deployment, one issuer: what JWT access tokens name and are checked against.
+      ISSUER: 'http://auth.tessera.test',
     };
     const [portA, portB] = [await freePort(), await freePort()];
     a = await spawnTessera({ ...env, MTLS_PORT: String(portA) });
@@ -102,6 +104,28 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       'refused on b from the next request',
     );
     assert.equal((await clientCredentials(b.url, { ...creds, secret: fresh })).status, 200);
+  });
+
+  it('issues JWTs for a resource server made on the other node, and revokes them everywhere', async () => {
+    const made = await api(a.url, adminToken, 'POST', '/resources', {
+      identifier: 'https://orders.example.com',
+      name: 'Orders',
+      scope: 'api:read',
+      access_token_format: 'jwt',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const creds = await register('jwt on mongo');
+    const issued = await clientCredentials(b.url, creds, { resource: 'https://orders.example.com' });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const token = String(issued.body.access_token);
+    used.push(token);
+    assert.equal(token.split('.').length, 3, 'a JWT');
+    const info = await introspect(a.url, admin, token);
+    assert.deepEqual([info.body.active, info.body.aud], [true, 'https://orders.example.com']);
+    assert.equal((await revoke(b.url, creds, token)).status, 200);
+    assert.deepEqual((await introspect(a.url, admin, token)).body, { active: false });
+    const unknown = await clientCredentials(b.url, creds, { resource: 'https://nowhere.example.com' });
+    assert.deepEqual([unknown.status, unknown.body.error], [400, 'invalid_target']);
   });
 
   it('refuses a disabled client on the other node, and its tokens read inactive there', async () => {
