@@ -127,6 +127,75 @@ export function createProvisioning(deps: ProvisioningDeps) {
     return value;
   }
 
+  /**
+   * One client of the file, against the store and the client service's rules; true when it is
+   * new (it counts towards the account's cap).
+   */
+  async function checkClient(
+    account: ProvisionedAccount,
+    client: ProvisionedClient,
+    place: string,
+    usernames: ReadonlySet<string>,
+    accountStored: boolean,
+  ): Promise<boolean> {
+    const nameKey = client.client_name.toLowerCase();
+    const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
+    if (client.client_secret_env !== undefined && !SECRET_AUTH_METHODS.has(method)) {
+      throw new ProvisionFileError(`${place}.client_secret_env`, `a ${method} client has no secret`);
+    }
+    secretFrom(`${place}.client_secret_env`, client.client_secret_env, MIN_SECRET);
+    if (client.service_user !== undefined && client.service_user_id !== undefined) {
+      throw new ProvisionFileError(`${place}.service_user`, 'give service_user or service_user_id, not both');
+    }
+    // A service user the file creates has no id yet: its rules are checked here, the
+    // client's other fields by the client service below.
+    let serviceUserId = client.service_user_id;
+    if (client.service_user !== undefined) {
+      const existing = await clientStore.findUserByUsername(account.id, client.service_user);
+      if (!existing && !usernames.has(client.service_user.toLowerCase())) {
+        throw new ProvisionFileError(
+          `${place}.service_user`,
+          `no user "${client.service_user}" in account ${account.id}`,
+        );
+      }
+      if (!(client.grant_types ?? ['client_credentials']).includes('client_credentials')) {
+        throw new ProvisionFileError(
+          `${place}.service_user`,
+          'service_user is for client_credentials clients',
+        );
+      }
+      serviceUserId = existing?.id ?? null;
+    }
+    const fields = apiFields(client, serviceUserId);
+    const current = await clientStore.getClient(client.client_id);
+    if (current && current.account_id !== account.id) {
+      throw new ProvisionFileError(
+        `${place}.client_id`,
+        `client "${client.client_id}" belongs to another account`,
+      );
+    }
+    const namesake = accountStored
+      ? (await clientStore.listClients(account.id, { limit: 100, q: client.client_name })).data.find(
+          (other) => other.client_name.toLowerCase() === nameKey && other.client_id !== client.client_id,
+        )
+      : undefined;
+    if (namesake) {
+      throw new ProvisionFileError(
+        `${place}.client_name`,
+        `client "${namesake.client_id}" of the account already has this client_name`,
+      );
+    }
+    const { clients } = deps.servicesFor(createAuditService({ clientStore }));
+    if (current) {
+      await at(place, () =>
+        clients.checkChange(current, { ...fields, ...definedOnly({ disabled: client.disabled }) }),
+      );
+      return false;
+    }
+    await at(place, () => clients.checkNew(account.id, fields, client.client_id));
+    return true;
+  }
+
   /** Everything that can be known wrong before a write: a bad file applies nothing. */
   async function check(file: ProvisionFile): Promise<void> {
     const accountIds = new Set<string>();
@@ -173,64 +242,7 @@ export function createProvisioning(deps: ProvisioningDeps) {
           );
         }
         names.add(nameKey);
-        const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
-        if (client.client_secret_env !== undefined && !SECRET_AUTH_METHODS.has(method)) {
-          throw new ProvisionFileError(`${place}.client_secret_env`, `a ${method} client has no secret`);
-        }
-        secretFrom(`${place}.client_secret_env`, client.client_secret_env, MIN_SECRET);
-        if (client.service_user !== undefined && client.service_user_id !== undefined) {
-          throw new ProvisionFileError(
-            `${place}.service_user`,
-            'give service_user or service_user_id, not both',
-          );
-        }
-        // A service user the file creates has no id yet: its rules are checked here, the
-        // client's other fields by the client service below.
-        let serviceUserId = client.service_user_id;
-        if (client.service_user !== undefined) {
-          const existing = await clientStore.findUserByUsername(account.id, client.service_user);
-          if (!existing && !usernames.has(client.service_user.toLowerCase())) {
-            throw new ProvisionFileError(
-              `${place}.service_user`,
-              `no user "${client.service_user}" in account ${account.id}`,
-            );
-          }
-          if (!(client.grant_types ?? ['client_credentials']).includes('client_credentials')) {
-            throw new ProvisionFileError(
-              `${place}.service_user`,
-              'service_user is for client_credentials clients',
-            );
-          }
-          serviceUserId = existing?.id ?? null;
-        }
-        const fields = apiFields(client, serviceUserId);
-        const current = await clientStore.getClient(client.client_id);
-        if (current && current.account_id !== account.id) {
-          throw new ProvisionFileError(
-            `${place}.client_id`,
-            `client "${client.client_id}" belongs to another account`,
-          );
-        }
-        const namesake = stored
-          ? (await clientStore.listClients(account.id, { limit: 100, q: client.client_name })).data.find(
-              (other) => other.client_name.toLowerCase() === nameKey && other.client_id !== client.client_id,
-            )
-          : undefined;
-        if (namesake) {
-          throw new ProvisionFileError(
-            `${place}.client_name`,
-            `client "${namesake.client_id}" of the account already has this client_name`,
-          );
-        }
-        const { clients } = deps.servicesFor(createAuditService({ clientStore }));
-        if (current) {
-          await at(place, () =>
-            clients.checkChange(current, { ...fields, ...definedOnly({ disabled: client.disabled }) }),
-          );
-        } else {
-          added += 1;
-          await at(place, () => clients.checkNew(account.id, fields, client.client_id));
-        }
+        if (await checkClient(account, client, place, usernames, stored !== null)) added += 1;
       }
       const cap =
         (account.max_clients !== undefined ? account.max_clients : stored?.max_clients) ??
