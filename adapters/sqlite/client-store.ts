@@ -90,6 +90,8 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
   const getAccountRow = db.prepare('SELECT doc FROM accounts WHERE id = ?');
   const getUserRow = db.prepare('SELECT doc FROM users WHERE id = ?');
   const getResourceRow = db.prepare('SELECT doc FROM resources WHERE id = ?');
+  // Read on every token request that names a resource.
+  const getResourceByIdentifier = db.prepare('SELECT doc FROM resources WHERE identifier = ?');
 
   const updateDoc = <T extends object>(
     read: () => T | null,
@@ -299,9 +301,7 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       return docOrNull<ResourceRecord>(getResourceRow.get(resourceId));
     },
     async findResourceByIdentifier(identifier) {
-      return docOrNull<ResourceRecord>(
-        db.prepare('SELECT doc FROM resources WHERE identifier = ?').get(identifier),
-      );
+      return docOrNull<ResourceRecord>(getResourceByIdentifier.get(identifier));
     },
     async listResources(accountId, options) {
       return page<ResourceRecord>(db, 'resources', 'id', 'account_id = ?', [accountId], options, (r) => [
