@@ -21,6 +21,9 @@ export const ADMIN_API_SCOPES = [
   'users:write',
 ] as const;
 
+/** The admin API's scopes, for membership checks. */
+export const ADMIN_SCOPE_SET: ReadonlySet<string> = new Set(ADMIN_API_SCOPES);
+
 /** Scopes every deployment has; `TESSERA_SCOPES` adds to them. */
 export const BUILTIN_SCOPES = ['openid', 'profile', 'email', 'offline_access', ...ADMIN_API_SCOPES] as const;
 

@@ -31,7 +31,7 @@ import { createClientCache } from './clients/client-cache.js';
 import { withCurrentClientFields } from './clients/client-model.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
-import { ADMIN_API_SCOPES, ConfigError, type Config } from './config.js';
+import { ADMIN_SCOPE_SET, ConfigError, type Config } from './config.js';
 import { loadKeyMaterial } from './crypto/keys.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
@@ -334,7 +334,7 @@ export async function createContainer(
         accounts,
         audit,
         scopes: config.scopeCatalog.entries,
-        adminScopes: new Set(ADMIN_API_SCOPES),
+        adminScopes: ADMIN_SCOPE_SET,
         resources,
       }),
       stores: pingables,

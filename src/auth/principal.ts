@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { ADMIN_API_SCOPES } from '../config.js';
+import { ADMIN_SCOPE_SET as ADMIN_SCOPES } from '../config.js';
 import { thumbprint } from '../pki/certificates.js';
 import type { ClientStore, UserRecord } from '../stores/client-store.js';
 
@@ -14,9 +14,6 @@ export interface Principal {
   userId: string | null;
   scopes: ReadonlySet<string>;
 }
-
-/** The scopes that act in the admin API. */
-const ADMIN_SCOPES: ReadonlySet<string> = new Set(ADMIN_API_SCOPES);
 
 /**
  * What a user's token may do in the admin API: its scopes as far as the user's role allows.

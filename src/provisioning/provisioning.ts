@@ -115,6 +115,9 @@ export function createProvisioning(deps: ProvisioningDeps) {
     scopes: new Set(),
   });
 
+  // Checks write nothing, so their audit service is never called.
+  const { clients } = deps.servicesFor(createAuditService({ clientStore }));
+
   /** The value of the variable `name` names, at least `min` characters long. */
   function secretFrom(where: string, name: string | undefined, min: number): string | undefined {
     if (name === undefined) return undefined;
@@ -185,7 +188,6 @@ export function createProvisioning(deps: ProvisioningDeps) {
         `client "${namesake.client_id}" of the account already has this client_name`,
       );
     }
-    const { clients } = deps.servicesFor(createAuditService({ clientStore }));
     if (current) {
       await at(place, () =>
         clients.checkChange(current, { ...fields, ...definedOnly({ disabled: client.disabled }) }),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Principal } from '../auth/principal.js';
-import { ADMIN_API_SCOPES, type Config } from '../config.js';
+import { ADMIN_SCOPE_SET, type Config } from '../config.js';
 import { AppError, notFound, StoreConflictError } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import { scopeList } from '../scopes/scope-catalog.js';
@@ -44,9 +44,6 @@ export type ResourceView = ReturnType<typeof resourceView>;
 
 const AUDITED_FIELDS = ['identifier', 'name', 'scope', 'access_token_format', 'access_token_ttl'] as const;
 
-/** The admin API's own scopes are not for other APIs. */
-const ADMIN_SCOPES: ReadonlySet<string> = new Set(ADMIN_API_SCOPES);
-
 /** Resource servers of an account: the APIs tokens may be issued for (RFC 8707). */
 export function createResourceService(deps: {
   config: Config;
@@ -76,7 +73,7 @@ export function createResourceService(deps: {
     }
     const offered = new Set(config.scopeCatalog.names);
     for (const scope of scopeList(candidate.scope)) {
-      if (!offered.has(scope) || ADMIN_SCOPES.has(scope)) {
+      if (!offered.has(scope) || ADMIN_SCOPE_SET.has(scope)) {
         throw new AppError(400, 'invalid_request', `scope "${scope}" is not an API scope of this server`, {
           field: 'scope',
         });
