@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -32,10 +33,19 @@ import { withCurrentClientFields } from './clients/client-model.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
 import { ADMIN_SCOPE_SET, ConfigError, type Config } from './config.js';
-import { loadKeyMaterial } from './crypto/keys.js';
+import { loadCookieKeys } from './crypto/keys.js';
+import { createKeyService } from './keys/key-service.js';
+import { createSigningKeys, ROTATION_GRACE_SECONDS, type KeySet } from './keys/signing-keys.js';
+import { createGenerations, type Generations } from './provider/generations.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import { CLIENT_AUTH_ROUTES, createProvider, protocolErrors, ROUTES } from './provider/create-provider.js';
+import {
+  CLIENT_AUTH_ROUTES,
+  createProvider,
+  ID_TOKEN_TTL,
+  protocolErrors,
+  ROUTES,
+} from './provider/create-provider.js';
 import { expandRequestedScope } from './provider/requested-scope.js';
 import { jwtAccessTokens } from './provider/jwt-access-tokens.js';
 import { createClientAuthThrottle } from './auth/client-auth-throttle.js';
@@ -55,7 +65,10 @@ export interface Stores {
 
 export interface Container extends Stores {
   config: Config;
-  app: Provider;
+  /** The provider (and app) of the current signing keys. */
+  readonly app: Provider;
+  /** The request listener of the HTTP and mTLS servers. */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
   clients: ClientService;
   users: UserService;
   clientCa: ClientCa;
@@ -200,13 +213,21 @@ export async function createContainer(
     await clientStore.close();
   };
   try {
-    const { jwks, cookieKeys } = await loadKeyMaterial(clientStore);
-    // Without a shared token store, other nodes' client changes could go unseen: no cache then.
+    const cookieKeys = await loadCookieKeys(clientStore);
+    // Without a shared token store, other nodes' changes could go unseen: no caches then.
+    const shared = !(config.mongodbUri && !config.redisUrl);
     const clientCache = createClientCache({
       clientStore,
       marks,
       scopes: config.scopeCatalog,
-      enabled: !(config.mongodbUri && !config.redisUrl),
+      enabled: shared,
+    });
+    const signingKeys = createSigningKeys({
+      clientStore,
+      marks,
+      shared,
+      retentionSeconds: Math.max(config.maxAccessTokenTtl, ID_TOKEN_TTL) + ROTATION_GRACE_SECONDS,
+      now: options.now,
     });
     const secrets = createSecretChecker({ onClientSecretCheck: metrics.secretCheck, now: options.now });
     const pki = await loadPki(config);
@@ -226,27 +247,9 @@ export async function createContainer(
       },
     });
     const consents = createConsents(tokenStore);
-    const provider = createProvider({
-      config,
-      consents,
-      clientStore,
-      tokenStore,
-      jwks,
-      cookieKeys,
-      clientCa: pki.clientCa,
-      certificateSource,
-      clientCache,
-      secrets,
-      throttle,
-      mtlsBaseUrl: mtlsBaseUrl(config),
-    });
-    provider.on(
-      'grant.success',
-      (ctx: { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }) => {
-        if (ctx.oidc?.client) usage.tokenIssued(ctx.oidc.client.clientId);
-        metrics.tokenIssued(ctx.oidc?.params?.grant_type);
-      },
-    );
+    // Client metadata is checked by the provider of the current keys (any would do), which
+    // exists once the services it needs do.
+    const live: { generations?: Generations } = {};
     const servicesFor = (audit: AuditService) => ({
       clients: createClientService({
         config,
@@ -255,7 +258,7 @@ export async function createContainer(
         audit,
         clientCa: pki.clientCa,
         change: clientCache.change,
-        validateMetadata: (metadata) => provider.Client.validate(metadata as never),
+        validateMetadata: (metadata) => live.generations!.provider.Client.validate(metadata as never),
         usage,
         now: options.now,
       }),
@@ -263,6 +266,96 @@ export async function createContainer(
     });
     const audit = createAuditService({ clientStore });
     const { clients, users } = servicesFor(audit);
+    const accounts = createAccountService({ clientStore, clients, audit });
+    const resources = createResourceService({ config, clientStore, audit });
+    const keys = createKeyService({ signingKeys, audit, jwtAlg: config.jwtAlg });
+    const exports = createExportService({ clientStore });
+    const login = createLoginService({ clientStore, limiter, secrets });
+    const sessions = createConsoleSessions({ tokenStore });
+    const oauth = createConsoleOAuth({ config });
+    const pingables = [
+      { name: 'client_store', ping: () => clientStore.ping() },
+      { name: 'token_store', ping: () => tokenStore.ping() },
+    ];
+    metrics.watchStores(pingables);
+
+    /** The provider and every route that uses it, for one set of signing keys. */
+    const build = (signing: KeySet) => {
+      const provider = createProvider({
+        config,
+        consents,
+        clientStore,
+        tokenStore,
+        keys: signing,
+        cookieKeys,
+        clientCa: pki.clientCa,
+        certificateSource,
+        clientCache,
+        secrets,
+        throttle,
+        mtlsBaseUrl: mtlsBaseUrl(config),
+      });
+      provider.on(
+        'grant.success',
+        (ctx: { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }) => {
+          if (ctx.oidc?.client) usage.tokenIssued(ctx.oidc.client.clientId);
+          metrics.tokenIssued(ctx.oidc?.params?.grant_type);
+        },
+      );
+      const principals = createPrincipalService({ provider, clientStore });
+      return createApp({
+        provider,
+        logger,
+        metrics,
+        scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
+        protocol: [
+          throttle.middleware(),
+          protocolErrors(certificateSource),
+          jwtAccessTokens({ issuer: config.issuer, jwks: signing.jwks, clientCache, tokenStore }),
+          expandRequestedScope(
+            config.scopeCatalog,
+            new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
+          ),
+        ],
+        interactions: interactionRoutes({
+          provider,
+          login,
+          csrfKey: cookieKeys[0]!,
+          consents,
+          describeScope: config.scopeCatalog.describe,
+        }),
+        admin: adminRoutes({
+          principals,
+          certificateSource,
+          clients,
+          audit,
+          accounts,
+          users,
+          exports,
+          resources,
+          keys,
+        }),
+        console: consoleRoutes({
+          config,
+          logger,
+          provider,
+          sessions,
+          oauth,
+          principals,
+          clients,
+          users,
+          accounts,
+          audit,
+          scopes: config.scopeCatalog.entries,
+          adminScopes: ADMIN_SCOPE_SET,
+          resources,
+        }),
+        stores: pingables,
+      });
+    };
+    const generations = await createGenerations({ signingKeys, build, logger, now: options.now });
+    live.generations = generations;
+
     const generated = await bootstrap({ config, clientStore, clients, users });
     if (config.provisionFile) {
       const provisioning = createProvisioning({
@@ -283,65 +376,12 @@ export async function createContainer(
         throw refusal;
       }
     }
-    const principals = createPrincipalService({ provider, clientStore });
-    const accounts = createAccountService({ clientStore, clients, audit });
-    const resources = createResourceService({ config, clientStore, audit });
-    const pingables = [
-      { name: 'client_store', ping: () => clientStore.ping() },
-      { name: 'token_store', ping: () => tokenStore.ping() },
-    ];
-    metrics.watchStores(pingables);
-    const app = createApp({
-      provider,
-      logger,
-      metrics,
-      scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
-      protocol: [
-        throttle.middleware(),
-        protocolErrors(certificateSource),
-        jwtAccessTokens({ issuer: config.issuer, jwks, clientCache, tokenStore }),
-        expandRequestedScope(
-          config.scopeCatalog,
-          new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
-        ),
-      ],
-      interactions: interactionRoutes({
-        provider,
-        login: createLoginService({ clientStore, limiter, secrets }),
-        csrfKey: cookieKeys[0]!,
-        consents,
-        describeScope: config.scopeCatalog.describe,
-      }),
-      admin: adminRoutes({
-        principals,
-        certificateSource,
-        clients,
-        audit,
-        accounts,
-        users,
-        exports: createExportService({ clientStore }),
-        resources,
-      }),
-      console: consoleRoutes({
-        config,
-        logger,
-        provider,
-        sessions: createConsoleSessions({ tokenStore }),
-        oauth: createConsoleOAuth({ config }),
-        principals,
-        clients,
-        users,
-        accounts,
-        audit,
-        scopes: config.scopeCatalog.entries,
-        adminScopes: ADMIN_SCOPE_SET,
-        resources,
-      }),
-      stores: pingables,
-    });
     return {
       config,
-      app,
+      get app() {
+        return generations.provider;
+      },
+      listener: generations.listener,
       clientStore,
       tokenStore,
       marks,

@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   if (cluster.isPrimary && config.workers > 1) return supervise(config, logger);
   const container = await prepare(config, logger);
 
-  const handle = container.app.callback();
+  const handle = container.listener;
   let stopping = false;
   // After SIGTERM every answer closes its connection, those in flight at the signal included,
   // so kept-alive clients move elsewhere.

@@ -396,6 +396,17 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
       return (await secrets.findOne(filter))!.value as T;
     },
 
+    async replaceSecretValue(name, revision, next) {
+      const result = await secrets.updateOne(
+        {
+          name: { $eq: text(name, 'name') },
+          'value.revision': revision === null ? { $exists: false } : { $eq: text(revision, 'revision') },
+        },
+        { $set: { value: next } },
+      );
+      return result.modifiedCount === 1;
+    },
+
     async appendAudit(entry) {
       try {
         await audit.insertOne({ ...entry });

@@ -338,6 +338,16 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
       return JSON.parse(stored.value) as T;
     },
 
+    async replaceSecretValue(name, revision, next) {
+      return (
+        db
+          .prepare(
+            "UPDATE secret_values SET value = ? WHERE name = ? AND json_extract(value, '$.revision') IS ?",
+          )
+          .run(JSON.stringify(next), name, revision).changes === 1
+      );
+    },
+
     async appendAudit(entry) {
       insertOrConflict(
         () =>

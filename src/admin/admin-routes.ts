@@ -15,6 +15,8 @@ import type { UserService } from '../users/user-service.js';
 import { exportRoutes, type ExportService } from '../provisioning/export.js';
 import { resourceRoutes } from '../resources/resource-routes.js';
 import type { ResourceService } from '../resources/resource-service.js';
+import { keyRoutes } from '../keys/key-routes.js';
+import type { KeyService } from '../keys/key-service.js';
 import { adminAuth } from './admin-auth.js';
 
 export interface AdminDeps {
@@ -26,6 +28,7 @@ export interface AdminDeps {
   users: UserService;
   exports: ExportService;
   resources: ResourceService;
+  keys: KeyService;
 }
 
 async function noStore(ctx: Context, next: Next) {
@@ -57,6 +60,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     auditRoutes(deps.audit),
     exportRoutes(deps.exports),
     resourceRoutes(deps.resources),
+    keyRoutes(deps.keys),
   ]) {
     router.use(domain.routes());
   }

@@ -12,7 +12,7 @@ import type { ClientCache } from '../clients/client-cache.js';
 import { AUTH_METHODS } from '../clients/client-schema.js';
 import type { ClientAuthThrottle } from '../auth/client-auth-throttle.js';
 import type { SecretChecker } from '../crypto/secret-checker.js';
-import type { PrivateJwks } from '../crypto/keys.js';
+import type { KeySet } from '../keys/signing-keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
 import type { ClientCa } from '../pki/pki.js';
 import { requestCertificate, type CertificateSource } from '../pki/request-certificate.js';
@@ -28,7 +28,8 @@ export interface ProviderDeps {
   config: Config;
   clientStore: ClientStore;
   tokenStore: TokenStore;
-  jwks: PrivateJwks;
+  /** The keys to sign with (the current key of each algorithm first) and to publish. */
+  keys: KeySet;
   cookieKeys: string[];
   clientCa: ClientCa;
   certificateSource: CertificateSource;
@@ -58,6 +59,9 @@ export const ROUTES = {
   registration: '/oauth/register',
   challenge: '/oauth/challenge',
 } as const;
+
+/** Lifetime of ID tokens (seconds): with access tokens', what a signing key must outlive. */
+export const ID_TOKEN_TTL = 3600;
 
 /** The endpoints that authenticate clients, whose errors RFC 6749 section 5.2 shapes. */
 export const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
@@ -219,13 +223,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       audience: resource.identifier,
       ...(resource.access_token_ttl === null ? {} : { accessTokenTTL: resource.access_token_ttl }),
       accessTokenFormat: resource.access_token_format,
-      jwt: { sign: { alg: config.jwtAlg } },
+      jwt: { sign: { alg: config.jwtAlg, kid: deps.keys.current[config.jwtAlg] } },
     };
   }
 
   const configuration: Configuration = {
     adapter: (name: string) => adapterFor(name) as never,
-    jwks: deps.jwks as Configuration['jwks'],
+    jwks: deps.keys.jwks as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
     routes: ROUTES,
     scopes: [...config.scopes],
@@ -309,7 +313,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       AccessToken: accessTokenTtl,
       ClientCredentials: accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_TTL,
       RefreshToken: 14 * 24 * 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,

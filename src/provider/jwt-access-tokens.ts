@@ -2,7 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientCache } from '../clients/client-cache.js';
-import type { PrivateJwks } from '../crypto/keys.js';
+import type { PrivateJwks } from '../keys/signing-keys.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { ROUTES } from './create-provider.js';
 

@@ -206,6 +206,17 @@ export interface ClientStore {
    */
   ensureSecretValue<T>(name: string, create: () => T): Promise<T>;
 
+  /**
+   * Compare-and-set for a value that changes: stores `next` under `name` only while the stored
+   * value's `revision` field is `revision` (null: the stored value has none). Resolves whether it
+   * was stored, so of several callers replacing the same revision exactly one succeeds.
+   */
+  replaceSecretValue<T extends { revision: string }>(
+    name: string,
+    revision: string | null,
+    next: T,
+  ): Promise<boolean>;
+
   /** Appends an entry; `StoreConflictError('audit_id')` when an entry with its id exists. */
   appendAudit(entry: AuditRecord): Promise<void>;
   /** The account's audit entries, newest first, optionally of one target only. */

@@ -346,6 +346,27 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.equal(called, false);
     });
 
+    it('replaces a secret value only while its revision is the expected one', async () => {
+      const name = `value-${randomUUID()}`;
+      assert.equal(await store.replaceSecretValue(name, null, { revision: 'r1', v: 0 }), false);
+      await store.ensureSecretValue(name, () => ({ v: 'unrevised' }));
+      assert.equal(await store.replaceSecretValue(name, 'r0', { revision: 'r1', v: 1 }), false);
+      assert.deepEqual(await store.ensureSecretValue(name, () => ({})), { v: 'unrevised' });
+      assert.equal(await store.replaceSecretValue(name, null, { revision: 'r1', v: 1 }), true);
+      assert.deepEqual(await store.ensureSecretValue(name, () => ({})), { revision: 'r1', v: 1 });
+      assert.equal(await store.replaceSecretValue(name, null, { revision: 'r2', v: 2 }), false);
+      const raced = await Promise.all([
+        store.replaceSecretValue(name, 'r1', { revision: 'a', v: 'a' }),
+        store.replaceSecretValue(name, 'r1', { revision: 'b', v: 'b' }),
+      ]);
+      assert.deepEqual(
+        raced.filter((won) => won),
+        [true],
+      );
+      const winner = raced[0] ? { revision: 'a', v: 'a' } : { revision: 'b', v: 'b' };
+      assert.deepEqual(await store.ensureSecretValue(name, () => ({})), winner);
+    });
+
     it('lists audit entries of one account newest first, in pages', async () => {
       const acct = account();
       for (const action of ['client.create', 'client.update', 'client.delete']) {

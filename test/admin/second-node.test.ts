@@ -128,6 +128,27 @@ describe('admin changes on one node, seen by another on the same stores', () => 
     assert.deepEqual([unknown.status, unknown.body.error], [400, 'invalid_target']);
   });
 
+  it('signs with a key rotated on the other node from its next token, and still accepts the older tokens', async () => {
+    const creds = await register('jwt across a rotation');
+    const resource = { resource: 'https://orders.example.com' };
+    const before = String((await clientCredentials(b.url, creds, resource)).body.access_token);
+    used.push(before);
+    const rotated = await api(a.url, adminToken, 'POST', '/keys/rotate');
+    assert.equal(rotated.status, 201);
+    const after = String((await clientCredentials(b.url, creds, resource)).body.access_token);
+    used.push(after);
+    const kidOf = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    assert.equal(kidOf(after), rotated.body.kid);
+    for (const node of [a, b]) {
+      const { keys } = (await (await fetch(`${node.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] };
+      const kids = keys.map((key) => key.kid);
+      assert.ok(kids.includes(kidOf(before)) && kids.includes(kidOf(after)));
+      assert.equal((await introspect(node.url, admin, before)).body.active, true);
+      assert.equal((await introspect(node.url, admin, after)).body.active, true);
+    }
+  });
+
   it('refuses a disabled client on the other node, and its tokens read inactive there', async () => {
     const creds = await register('disabled elsewhere');
     const token = String((await clientCredentials(b.url, creds)).body.access_token);

@@ -10,6 +10,7 @@ import {
   clientCredentials,
   introspect,
   postForm,
+  redeemCode,
   revoke,
   type Credentials,
 } from '../support/oauth.js';
@@ -190,14 +191,11 @@ describe('JWT access tokens (RFC 9068)', () => {
       password: 'jwt user password',
       extra: { resource: ORDERS },
     });
-    const tokens = await postForm(`${h.tessera.url}/oauth/token`, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      resource: ORDERS,
-    });
+    const tokens = await redeemCode(
+      h.tessera.url,
+      { clientId, redirectUri: REDIRECT, code, verifier },
+      { resource: ORDERS },
+    );
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     const token = String(tokens.body.access_token);
     const { payload } = await verifyAsResourceServer(h.tessera.url, token, ORDERS);

@@ -51,6 +51,7 @@ export async function snapshot(tessera: Pick<RunningTessera, 'url'>, token: stri
       '/users?limit=100',
       '/accounts?limit=100',
       '/audit?limit=100',
+      '/keys',
     ].map(async (path) => {
       const res = await api(tessera, token, 'GET', path);
       assert.equal(res.status, 200, path);

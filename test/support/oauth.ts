@@ -47,6 +47,22 @@ export function clientCredentials(base: string, creds: Credentials, extra: Recor
   return postForm(`${base}/oauth/token`, form, basic(creds.clientId, creds.secret));
 }
 
+/** Redeems a code (from `codeThroughForms`) as a public client, with `extra` parameters. */
+export function redeemCode(
+  base: string,
+  request: { clientId: string; redirectUri: string; code: string; verifier: string },
+  extra: Record<string, string> = {},
+) {
+  return postForm(`${base}/oauth/token`, {
+    grant_type: 'authorization_code',
+    code: request.code,
+    code_verifier: request.verifier,
+    redirect_uri: request.redirectUri,
+    client_id: request.clientId,
+    ...extra,
+  });
+}
+
 export function introspect(base: string, caller: Credentials, token: string) {
   return postForm(`${base}/oauth/introspect`, { token }, basic(caller.clientId, caller.secret));
 }

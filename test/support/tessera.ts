@@ -87,7 +87,7 @@ export async function startTessera(
     ownDir?.remove();
     throw error;
   }
-  const callback = container.app.callback();
+  const callback = container.listener;
   server.on('request', callback);
   if (mtlsServer) {
     mtlsServer.setSecureContext(container.mtlsServerOptions!);
