@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { CacheMarks } from '../stores/cache-marks.js';
 import type { ClientStore } from '../stores/client-store.js';
 
@@ -51,13 +52,30 @@ const RING = 'jwks';
 /** The mark moved after every rotation, so each node reads the ring again on its next request. */
 const RING_MARK = 'signing-keys';
 
+const generatePair = promisify(generateKeyPair);
+
+const ringKey = (alg: SigningAlg, privateKey: KeyObject, at: string): RingKey => ({
+  jwk: { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' },
+  created_at: at,
+  retired_at: null,
+});
+
+/** A new key pair; the first start's, which runs before anything is served, is made at once. */
 function generateKey(alg: SigningAlg, at: string): RingKey {
   const { privateKey } =
     alg === 'RS256'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
-  return { jwk, created_at: at, retired_at: null };
+  return ringKey(alg, privateKey, at);
+}
+
+/** A new key pair made off the event loop, so a rotation does not hold up requests. */
+async function generateKeyAsync(alg: SigningAlg, at: string): Promise<RingKey> {
+  const { privateKey } =
+    alg === 'RS256'
+      ? await generatePair('rsa', { modulusLength: 2048 })
+      : await generatePair('ec', { namedCurve: 'P-256' });
+  return ringKey(alg, privateKey, at);
 }
 
 /** The stored value as a ring: a plain JWKS (the first start's) holds only current keys. */
@@ -142,11 +160,12 @@ export function createSigningKeys(deps: {
      * each one is applied (compare-and-set on the ring's revision, retried).
      */
     async rotate(): Promise<{ current: Record<SigningAlg, string>; retired: string[] }> {
+      const made = new Date(now()).toISOString();
+      const fresh = await Promise.all(SIGNING_ALGS.map((alg) => generateKeyAsync(alg, made)));
       for (;;) {
         const ring = await read();
         const at = now();
         const iso = new Date(at).toISOString();
-        const fresh = SIGNING_ALGS.map((alg) => generateKey(alg, iso));
         const retired = ring.keys.filter((key) => key.retired_at === null).map((key) => key.jwk.kid);
         const kept = published(ring, at).map((key) =>
           key.retired_at === null ? { ...key, retired_at: iso } : key,
