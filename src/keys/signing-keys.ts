@@ -181,19 +181,17 @@ export function createSigningKeys(deps: {
 
     /** The keys without their private parts: what a read may show. */
     view(ring: KeyRing) {
-      return ring.keys
-        .filter((key) => (leavesAt(key) ?? Infinity) > now())
-        .map((key) => {
-          const leaves = leavesAt(key);
-          return {
-            kid: key.jwk.kid,
-            alg: key.jwk.alg,
-            status: key.retired_at === null ? 'current' : 'retired',
-            created_at: key.created_at,
-            retired_at: key.retired_at,
-            published_until: leaves === undefined ? null : new Date(leaves).toISOString(),
-          };
-        });
+      return published(ring, now()).map((key) => {
+        const leaves = leavesAt(key);
+        return {
+          kid: key.jwk.kid,
+          alg: key.jwk.alg,
+          status: key.retired_at === null ? 'current' : 'retired',
+          created_at: key.created_at,
+          retired_at: key.retired_at,
+          published_until: leaves === undefined ? null : new Date(leaves).toISOString(),
+        };
+      });
     },
   };
 }

@@ -63,6 +63,19 @@ export const ROUTES = {
 /** Lifetime of ID tokens (seconds): with access tokens', what a signing key must outlive. */
 export const ID_TOKEN_TTL = 3600;
 
+/** Callers see only tokens of their own account (`ownerAccount`); public clients see nothing. */
+export function mayIntrospect(
+  caller: { clientAuthMethod?: string | undefined; [key: string]: unknown },
+  ownerAccount: unknown,
+): boolean {
+  return (
+    caller.clientAuthMethod !== 'none' && ownerAccount !== undefined && ownerAccount === caller['account_id']
+  );
+}
+
+/** RFC 7009: a client revokes only its own tokens; what another's answers. */
+export const NOT_OWN_TOKEN = 'client is not authorized to revoke the presented token';
+
 /** The endpoints that authenticate clients, whose errors RFC 6749 section 5.2 shapes. */
 export const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
   ROUTES.token,
@@ -248,14 +261,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       introspection: {
         enabled: true,
-        // Callers see only tokens of their own account; public clients see nothing.
         async allowedPolicy(ctx: KoaContextWithOIDC, caller, token) {
-          if (caller.clientAuthMethod === 'none') return false;
           const owner =
             token.clientId === caller.clientId
               ? caller
               : await ctx.oidc.provider.Client.find(token.clientId!);
-          return !!owner && owner['account_id'] === caller['account_id'];
+          return mayIntrospect(caller, owner?.['account_id']);
         },
       },
       revocation: {
@@ -263,7 +274,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         // RFC 7009: a client revokes only its own tokens.
         allowedPolicy(_ctx: KoaContextWithOIDC, caller, token) {
           if (token.clientId !== caller.clientId) {
-            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+            throw new errors.InvalidRequest(NOT_OWN_TOKEN);
           }
           return true;
         },

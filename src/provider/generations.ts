@@ -26,21 +26,22 @@ export async function createGenerations(deps: {
 }) {
   const { signingKeys, logger } = deps;
   const now = deps.now ?? Date.now;
-  const generation = (ring: KeyRing): Generation => {
-    const keys = signingKeys.keySet(ring, now());
+  const generation = (ring: KeyRing, keys: KeySet): Generation => {
     const provider = deps.build(keys);
     return { ring, keys, provider, handle: provider.callback() };
   };
-  let current = generation(await signingKeys.ring());
+  const first = await signingKeys.ring();
+  let current = generation(first, signingKeys.keySet(first, now()));
 
   async function latest(): Promise<Generation> {
     const ring = await signingKeys.ring();
     if (ring === current.ring && now() < current.keys.validUntil) return current;
-    if (signingKeys.keySet(ring, now()).id === current.keys.id) {
+    const keys = signingKeys.keySet(ring, now());
+    if (keys.id === current.keys.id) {
       current = { ...current, ring };
       return current;
     }
-    current = generation(ring);
+    current = generation(ring, keys);
     logger.info({ kids: current.keys.current }, 'signing keys changed');
     return current;
   }

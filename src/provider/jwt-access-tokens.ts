@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientCache } from '../clients/client-cache.js';
 import type { PrivateJwks } from '../keys/signing-keys.js';
 import type { TokenStore } from '../stores/token-store.js';
-import { ROUTES } from './create-provider.js';
+import { mayIntrospect, NOT_OWN_TOKEN, ROUTES } from './create-provider.js';
 
 /** The members of a private JWK that are not part of its public half. */
 const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
@@ -60,10 +60,9 @@ export function jwtAccessTokens(deps: {
     }
   }
 
-  /** Whether the token still stands: not revoked, its client current, its grant not revoked. */
+  /** Whether the token of a current client still stands: not revoked, nor its grant. */
   async function stillActive(ctx: KoaContextWithOIDC, claims: AccessTokenClaims): Promise<boolean> {
     if (await denylist.find(claims.jti)) return false;
-    if (!(await deps.clientCache.metadata(claims.client_id))) return false;
     if (claims.grant_id && !(await ctx.oidc.provider.Grant.find(claims.grant_id))) return false;
     return true;
   }
@@ -92,10 +91,7 @@ export function jwtAccessTokens(deps: {
       // RFC 7009: a client revokes only its own tokens, as for stored ones.
       if (claims.client_id !== caller.clientId) {
         ctx.status = 400;
-        ctx.body = {
-          error: 'invalid_request',
-          error_description: 'client is not authorized to revoke the presented token',
-        };
+        ctx.body = { error: 'invalid_request', error_description: NOT_OWN_TOKEN };
         return;
       }
       const remaining = Math.max(1, claims.exp - Math.floor(now() / 1000));
@@ -104,13 +100,9 @@ export function jwtAccessTokens(deps: {
       return;
     }
 
-    // Callers see only tokens of their own account; public clients see nothing.
-    if (caller.clientAuthMethod === 'none') {
-      ctx.body = INACTIVE;
-      return;
-    }
+    // The owner is looked up only while current (not disabled or deleted).
     const owner = await deps.clientCache.metadata(claims.client_id);
-    if (!owner || owner['account_id'] !== caller['account_id'] || !(await stillActive(context, claims))) {
+    if (!mayIntrospect(caller, owner?.['account_id']) || !(await stillActive(context, claims))) {
       ctx.body = INACTIVE;
       return;
     }
