@@ -6,15 +6,7 @@ import type { Limiter, LimitRule, LimitState } from '../src/stores/limiter.js';
  * The limiter port over rate-limiter-flexible: one of its limiters per rule, made by `create`
  * on first use. A failure of the backing store is {@link StoreUnavailableError} for `store`.
  */
-export function rateLimiterPort(
-  store: string,
-  create: (rule: LimitRule) => RateLimiterAbstract,
-  /**
-   * Whether the store holds a counter under `storeKey` at all: a cheaper question than the
-   * limiter's own read, asked first, since most keys have no failures counted.
-   */
-  counted?: (storeKey: string) => Promise<boolean>,
-): Limiter {
+export function rateLimiterPort(store: string, create: (rule: LimitRule) => RateLimiterAbstract): Limiter {
   const limiters = new Map<string, RateLimiterAbstract>();
   const limiterFor = (rule: LimitRule) => {
     let limiter = limiters.get(rule.name);
@@ -24,11 +16,15 @@ export function rateLimiterPort(
     }
     return limiter;
   };
-  const stateOf = (rule: LimitRule, res: RateLimiterRes | null): LimitState => ({
-    hits: res?.consumedPoints ?? 0,
-    limited: (res?.consumedPoints ?? 0) >= rule.points,
-    retryAfterSeconds: res ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0,
-  });
+  const stateOf = (rule: LimitRule, res: RateLimiterRes | null): LimitState => {
+    // A count taken back to zero reads as no count at all.
+    const hits = Math.max(0, res?.consumedPoints ?? 0);
+    return {
+      hits,
+      limited: hits >= rule.points,
+      retryAfterSeconds: res && hits > 0 ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0,
+    };
+  };
   const guarded = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -37,12 +33,7 @@ export function rateLimiterPort(
     }
   };
   return {
-    check: (rule, key) =>
-      guarded(async () => {
-        const limiter = limiterFor(rule);
-        if (counted && !(await counted(limiter.getKey(key)))) return stateOf(rule, null);
-        return stateOf(rule, await limiter.get(key));
-      }),
+    check: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).get(key))),
     hit: (rule, key) => guarded(async () => stateOf(rule, await limiterFor(rule).penalty(key, 1))),
     reward: (rule, key) =>
       guarded(async () => {

@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: client-credentials (opaque, and JWT for a resource server signed with
  * BENCH_JWT_ALG, default ES256) and introspection throughput, latency and memory of Tessera
- * against plain oidc-provider (memory and Redis adapters) and bare Koa, on this machine.
+ * against plain oidc-provider (its memory adapter, a minimal Redis adapter and one that stores
+ * like oidc-provider's example Redis adapter) and bare Koa, on this machine.
  *
  * Each subject runs in its own process, pinned to core 0 when `taskset` exists; the load
  * generator (autocannon) runs in another process pinned to core 1. Per subject and workload:
  * a warm-up, then BENCH_RUNS runs (default 3) of BENCH_DURATION seconds (default 10) with
  * BENCH_CONNECTIONS connections (default 40); medians and min–max are reported. Tessera uses
- * Redis when REDIS_URL is set (use a database of its own), else its embedded store. Then, when
- * both run, Tessera and `baseline-redis` head to head: loaded at the same time on the same core.
- * Writes bench/results.json and prints a table.
+ * Redis when REDIS_URL is set (use a database of its own), else its embedded store. Then
+ * Tessera and the Redis baselines head to head (loaded at the same time on the same core), and
+ * with Redis the commands each workload sends per request. Writes bench/results.json and prints
+ * the tables.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 40);
 const WARMUP = Math.min(5, DURATION);
 const REDIS_URL = process.env.REDIS_URL;
 const ONLY = process.env.BENCH_SUBJECTS?.split(',').map((s) => s.trim());
+const ONLY_WORKLOADS = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
 /** How JWT access tokens are signed, by Tessera and the baseline alike. */
 const JWT_ALG = process.env.BENCH_JWT_ALG ?? 'ES256';
 
@@ -276,7 +279,7 @@ type SubjectResult = {
   description: string;
   clientCredentials?: WorkloadResult;
   jwtClientCredentials?: WorkloadResult;
-  introspection: WorkloadResult;
+  introspection?: WorkloadResult;
   peakRssMb: number;
 };
 
@@ -296,7 +299,7 @@ async function startSubjects(dir: string): Promise<Subject[]> {
       workloads: await oauthWorkloads(subject.url, creds),
     });
   }
-  for (const adapter of ['memory', 'redis'] as const) {
+  for (const adapter of ['memory', 'redis', 'example-redis'] as const) {
     const name = `baseline-${adapter}`;
     if (!wanted(name)) continue;
     const running = await startProcess(
@@ -332,19 +335,78 @@ async function startSubjects(dir: string): Promise<Subject[]> {
   return subjects;
 }
 
+const ALL_KINDS = ['clientCredentials', 'jwtClientCredentials', 'introspection'] as const;
+type Kind = (typeof ALL_KINDS)[number];
+/** The workloads BENCH_WORKLOADS asks for (all by default). */
+const KINDS = ALL_KINDS.filter((kind) => !ONLY_WORKLOADS || ONLY_WORKLOADS.includes(kind));
+
+/** Requests per workload in the command count: enough that background commands round away. */
+const COUNTED_REQUESTS = 500;
+
+/**
+ * Redis commands per request of each subject's workloads, from `INFO commandstats` (calls made
+ * inside scripts included): the stats are reset, `COUNTED_REQUESTS` requests are made (10 at a
+ * time), and every command but the reset and the reading itself is divided by them. The other
+ * subjects idle meanwhile; Tessera's one background read (the key ring, twice a second) adds
+ * well under 0.01 per request.
+ */
+async function countRedisCommands(
+  subjects: Subject[],
+): Promise<Record<string, Partial<Record<Kind, Record<string, number>>>>> {
+  if (!REDIS_URL) return {};
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  const counts: Record<string, Partial<Record<Kind, Record<string, number>>>> = {};
+  try {
+    for (const subject of subjects) {
+      if (subject.name === 'bare-koa' || subject.name === 'tessera-2-workers') continue;
+      for (const kind of KINDS) {
+        const spec = subject.workloads[kind];
+        if (!spec) continue;
+        await redis.config('RESETSTAT');
+        let left = COUNTED_REQUESTS;
+        await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            while (left > 0) {
+              left -= 1;
+              const res = await fetch(spec.url, {
+                method: spec.method,
+                headers: spec.headers,
+                body: spec.body,
+              });
+              if (!res.ok) throw new Error(`${spec.url}: ${res.status} while counting commands`);
+              await res.arrayBuffer();
+            }
+          }),
+        );
+        const stats = await redis.info('commandstats');
+        const perRequest: Record<string, number> = {};
+        for (const [, command, calls] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+          if (!command || command === 'info' || command.startsWith('config')) continue;
+          perRequest[command] = Math.round((Number(calls) / COUNTED_REQUESTS) * 100) / 100;
+        }
+        perRequest.total = Math.round(Object.values(perRequest).reduce((sum, n) => sum + n, 0) * 100) / 100;
+        (counts[subject.name] ??= {})[kind] = perRequest;
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return counts;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-bench-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const results: Record<string, SubjectResult> = {};
   let subjects: Subject[] = [];
-  let headToHead: number | null;
-  let jwtHeadToHead: number | null;
+  const headToHead: Record<string, number | null> = {};
+  let commands: Awaited<ReturnType<typeof countRedisCommands>> = {};
   try {
     log('starting subjects');
     subjects = await startSubjects(dir);
-    const kinds = ['clientCredentials', 'jwtClientCredentials', 'introspection'] as const;
     const runs = new Map<string, LoadResult[]>();
-    for (const kind of kinds) {
+    for (const kind of KINDS) {
       for (const subject of subjects) {
         const spec = subject.workloads[kind];
         if (spec) await load(spec, WARMUP);
@@ -364,17 +426,21 @@ async function main(): Promise<void> {
         }
       }
     }
-    headToHead = await measureHeadToHead(subjects, 'clientCredentials', log);
-    jwtHeadToHead = await measureHeadToHead(subjects, 'jwtClientCredentials', log);
+    for (const [kind, baseline] of HEAD_TO_HEAD.filter(([kind]) => KINDS.includes(kind))) {
+      headToHead[`${kind} vs ${baseline}`] = await measureHeadToHead(subjects, kind, baseline, log);
+    }
+    log('counting Redis commands per request');
+    commands = await countRedisCommands(subjects);
     for (const subject of subjects) {
-      const of = (kind: (typeof kinds)[number]) => runs.get(`${subject.name}/${kind}`);
+      const of = (kind: Kind) => runs.get(`${subject.name}/${kind}`);
       const cc = of('clientCredentials');
       const jwt = of('jwtClientCredentials');
+      const intro = of('introspection');
       results[subject.name] = {
         description: subject.description,
         ...(cc ? { clientCredentials: summarise(cc) } : {}),
         ...(jwt ? { jwtClientCredentials: summarise(jwt) } : {}),
-        introspection: summarise(of('introspection')!),
+        ...(intro ? { introspection: summarise(intro) } : {}),
         peakRssMb: peakRssMb(subject.running.child.pid!),
       };
     }
@@ -394,23 +460,48 @@ async function main(): Promise<void> {
     return Math.round(summary(each).median * 100) / 100;
   };
   const t = results.tessera;
+  const example = results['baseline-example-redis'];
   const base = results['baseline-redis'];
   const rps = (r: LoadResult) => r.requestsPerSecond;
   const ratios = {
+    clientCredentialsVsExampleRedis: pairedRatio(t?.clientCredentials, example?.clientCredentials, rps),
     clientCredentialsVsBaselineRedis: pairedRatio(t?.clientCredentials, base?.clientCredentials, rps),
-    p99VsBaselineRedis: pairedRatio(t?.clientCredentials, base?.clientCredentials, (r) => r.p99),
-    introspectionVsBaselineRedis: pairedRatio(t?.introspection, base?.introspection, rps),
+    jwtVsExampleRedis: pairedRatio(t?.jwtClientCredentials, example?.jwtClientCredentials, rps),
+    introspectionVsExampleRedis: pairedRatio(t?.introspection, example?.introspection, rps),
+    p99VsExampleRedis: pairedRatio(t?.clientCredentials, example?.clientCredentials, (r) => r.p99),
     introspectionVsBareKoa: pairedRatio(t?.introspection, results['bare-koa']?.introspection, rps),
     twoWorkersVsOne: pairedRatio(results['tessera-2-workers']?.clientCredentials, t?.clientCredentials, rps),
-    clientCredentialsHeadToHead: headToHead,
-    jwtClientCredentialsHeadToHead: jwtHeadToHead,
+    headToHead,
   };
+  const atLeast = (value: number | null | undefined, bound: number) =>
+    value === null || value === undefined ? null : value >= bound;
+  const atMost = (value: number | null | undefined, bound: number | undefined) =>
+    value === null || value === undefined || bound === undefined ? null : value <= bound;
+  const total = (subject: string, kind: Kind) => commands[subject]?.[kind]?.total;
   const targets = {
-    'client-credentials >= 1.0x baseline-redis':
-      ratios.clientCredentialsVsBaselineRedis === null ? null : ratios.clientCredentialsVsBaselineRedis >= 1,
-    'p99 <= 1.5x baseline-redis':
-      ratios.p99VsBaselineRedis === null ? null : ratios.p99VsBaselineRedis <= 1.5,
-    'jwt client-credentials >= 1.0x head to head': jwtHeadToHead === null ? null : jwtHeadToHead >= 1,
+    'client credentials >= 1.3x example-redis (head to head)': atLeast(
+      headToHead['clientCredentials vs baseline-example-redis'],
+      1.3,
+    ),
+    'client credentials >= 0.9x baseline-redis (head to head)': atLeast(
+      headToHead['clientCredentials vs baseline-redis'],
+      0.9,
+    ),
+    'JWT client credentials >= 1.0x (head to head)': atLeast(
+      headToHead['jwtClientCredentials vs baseline-redis'],
+      1.0,
+    ),
+    'introspection >= 1.2x example-redis (head to head)': atLeast(
+      headToHead['introspection vs baseline-example-redis'],
+      1.2,
+    ),
+    'p99 <= example-redis p99': atMost(ratios.p99VsExampleRedis, 1),
+    'Redis commands per opaque token <= 4': atMost(total('tessera', 'clientCredentials'), 4),
+    'Redis commands per JWT <= 2': atMost(total('tessera', 'jwtClientCredentials'), 2),
+    'Redis commands per introspection <= example-redis + 1': atMost(
+      total('tessera', 'introspection'),
+      (total('baseline-example-redis', 'introspection') ?? NaN) + 1,
+    ),
     'peak RSS <= 250 MB per worker': t
       ? Math.max(t.peakRssMb, results['tessera-2-workers']?.peakRssMb ?? 0) <= 250
       : null,
@@ -437,7 +528,8 @@ async function main(): Promise<void> {
           ...r,
           clientCredentials: r.clientCredentials && { ...r.clientCredentials, runs: undefined },
           jwtClientCredentials: r.jwtClientCredentials && { ...r.jwtClientCredentials, runs: undefined },
-          introspection: { ...r.introspection, runs: undefined },
+          introspection: r.introspection && { ...r.introspection, runs: undefined },
+          redisCommandsPerRequest: commands[name],
         },
       ]),
     ),
@@ -445,32 +537,63 @@ async function main(): Promise<void> {
     targets,
   };
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(output, null, 2)}\n`);
-  process.stdout.write(`${table(results)}\n\n${JSON.stringify({ ratios, targets }, null, 2)}\n`);
+  process.stdout.write(
+    `${table(results)}\n\n${commandTable(commands)}\n\n${JSON.stringify({ ratios, targets }, null, 2)}\n`,
+  );
 }
 
+/** The pairs loaded head to head: Tessera's workload against that of each baseline named. */
+const HEAD_TO_HEAD: [Kind, string][] = [
+  ['clientCredentials', 'baseline-example-redis'],
+  ['clientCredentials', 'baseline-redis'],
+  ['jwtClientCredentials', 'baseline-redis'],
+  ['introspection', 'baseline-example-redis'],
+];
+
 /**
- * Tessera and `baseline-redis` loaded at the same time, both on core 0 (when pinned), each by its
- * own load generator on core 1, for BENCH_RUNS rounds: the median over rounds of Tessera's tokens divided
- * by the baseline's. Sharing one core, each gets about half of it, so the ratio is that of the
- * CPU each spends per token; and since both run through the same moments of the machine, a slow
- * spell of this shared host touches both alike, which rounds taken one after the other cannot
- * promise. Null unless both subjects run.
+ * Tessera and a baseline loaded at the same time, both on core 0 (when pinned), each by its
+ * own load generator on core 1, for BENCH_RUNS rounds: the median over rounds of Tessera's
+ * requests divided by the baseline's. Sharing one core, each gets about half of it, so the ratio
+ * is that of the CPU each spends per request; and since both run through the same moments of the
+ * machine, a slow spell of this shared host touches both alike, which rounds taken one after the
+ * other cannot promise. Null unless both subjects run.
  */
 async function measureHeadToHead(
   subjects: Subject[],
-  kind: 'clientCredentials' | 'jwtClientCredentials',
+  kind: Kind,
+  baselineName: string,
   log: (line: string) => void,
 ): Promise<number | null> {
   const tessera = subjects.find((s) => s.name === 'tessera')?.workloads[kind];
-  const baseline = subjects.find((s) => s.name === 'baseline-redis')?.workloads[kind];
+  const baseline = subjects.find((s) => s.name === baselineName)?.workloads[kind];
   if (!tessera || !baseline) return null;
   const ratios: number[] = [];
   for (let round = 1; round <= RUNS; round += 1) {
-    log(`${kind} head-to-head round ${round}: tessera with baseline-redis`);
+    log(`${kind} head-to-head round ${round}: tessera with ${baselineName}`);
     const [t, b] = await Promise.all([measuredRun(tessera, DURATION), measuredRun(baseline, DURATION)]);
     ratios.push(t.total / b.total);
   }
   return Math.round(summary(ratios).median * 100) / 100;
+}
+
+/** Redis commands per request, by subject and workload, with the commands that make them up. */
+function commandTable(commands: Awaited<ReturnType<typeof countRedisCommands>>): string {
+  const rows = Object.entries(commands).flatMap(([subject, kinds]) =>
+    KINDS.filter((kind) => kinds[kind]).map((kind) => {
+      const { total, ...each } = kinds[kind]!;
+      const detail = Object.entries(each)
+        .filter(([, n]) => n > 0)
+        .map(([command, n]) => `${command} ${n}`)
+        .join(', ');
+      return `| ${subject} | ${kind} | ${total} | ${detail} |`;
+    }),
+  );
+  if (rows.length === 0) return '';
+  return [
+    '| subject | workload | Redis commands/request | of which |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 function table(results: Record<string, SubjectResult>): string {
@@ -492,7 +615,7 @@ function table(results: Record<string, SubjectResult>): string {
       fmt(r.clientCredentials?.p50, 1),
       fmt(r.clientCredentials?.p99, 1),
       fmt(r.jwtClientCredentials?.requestsPerSecond),
-      fmt(r.introspection.requestsPerSecond),
+      fmt(r.introspection?.requestsPerSecond),
       r.peakRssMb.toFixed(0),
     ]),
   ];

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
-import type Provider from 'oidc-provider';
+import Koa from 'koa';
 import type { Logger } from 'pino';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes, type Pingable } from './http/health.js';
@@ -27,23 +27,27 @@ const PROTOCOL_METHODS: Record<string, readonly string[]> = {
 };
 
 export interface AppDeps {
-  provider: Provider;
+  /** oidc-provider, mounted for the current signing keys (provider/generations.ts). */
+  protocol: Middleware;
   logger: Logger;
+  /** The cookie-signing keys: the console reads the provider's signed sign-in cookie. */
+  cookieKeys: string[];
+  issuer: string;
   stores: Pingable[];
-  /** The admin API router (contract section 5). */
+  /** The admin API router (README, "Admin API"). */
   admin: Router;
   /** Login and consent pages. */
   interactions: Router;
-  /** The admin console's pages (contract section 7). */
+  /** The admin console's pages. */
   console: Router;
-  /** Middleware around oidc-provider's own answers (inside the request log, so it logs their outcome). */
-  protocol: Middleware[];
+  /** Middleware ahead of oidc-provider (inside the request log, so it logs their outcome). */
+  beforeProtocol: Middleware[];
   metrics: Metrics;
   /** What `GET /metrics` answers: this process's metrics, or with workers every worker's. */
   scrape: () => Promise<string>;
 }
 
-/** The route label of a request: its pattern, never a raw path (contract section 8). */
+/** The route label of a request: its pattern, never a raw path (README, "Metrics"). */
 function routeOf(ctx: Context): string {
   if (PROTOCOL_METHODS[ctx.path]) return ctx.path;
   if (ctx.path.startsWith(`${ROUTES.authorization}/`)) return `${ROUTES.authorization}/:uid`;
@@ -52,17 +56,20 @@ function routeOf(ctx: Context): string {
 }
 
 /**
- * Assembles the HTTP application. oidc-provider is itself a Koa application: middleware added
- * with `provider.use` runs before its routes, and requests it does not route fall through to
- * Tessera's own. No I/O happens here, so tests can build the app around their own stores.
+ * Assembles the HTTP application, once: Tessera's middleware and routes, with oidc-provider
+ * mounted last (as in oidc-provider's own Koa example). Requests under `/oauth/` and
+ * `/.well-known/` go to the provider; everything else tries Tessera's own routes first and falls
+ * through to it. No I/O happens here, so tests can build the app around their own stores.
  */
-export function createApp(deps: AppDeps): Provider {
-  const { provider, logger } = deps;
-  provider.use(deps.metrics.middleware(routeOf));
-  provider.use(requestLog(logger));
-  provider.use(securityHeaders(provider.issuer));
-  provider.use(unrouted(PROTOCOL_METHODS));
-  for (const middleware of deps.protocol) provider.use(middleware);
+export function createApp(deps: AppDeps): Koa {
+  const { logger } = deps;
+  const app = new Koa();
+  app.keys = deps.cookieKeys;
+  app.use(deps.metrics.middleware(routeOf));
+  app.use(requestLog(logger));
+  app.use(securityHeaders(deps.issuer));
+  app.use(unrouted(PROTOCOL_METHODS));
+  for (const middleware of deps.beforeProtocol) app.use(middleware);
 
   const health = healthRoutes(deps.stores);
   // oidc-provider renders its own errors; Tessera's error shape covers Tessera's routes.
@@ -76,9 +83,7 @@ export function createApp(deps: AppDeps): Provider {
     deps.admin.allowedMethods(),
     deps.console.routes(),
   ] as Middleware[]);
-  // Protocol paths go straight to oidc-provider; everything else tries Tessera's own routes
-  // first (health, sign-in pages, admin API) and falls through to oidc-provider after them.
-  provider.use(function dispatch(ctx, next) {
+  app.use(function dispatch(ctx, next) {
     const { path } = ctx;
     if (path.startsWith('/oauth/')) return next();
     // RFC 8414 metadata is the same document as OIDC discovery.
@@ -88,9 +93,10 @@ export function createApp(deps: AppDeps): Provider {
     }
     return path.startsWith('/.well-known/') ? next() : own(ctx, next);
   });
-
-  provider.on('server_error', (ctx: { state?: { reqId?: string } }, error: Error) => {
-    logger.error({ req_id: ctx.state?.reqId, err: error }, 'oidc-provider server error');
+  app.use(deps.protocol);
+  // Whatever escapes every handler has been answered 500 by Koa; it is logged here, once.
+  app.on('error', (error: unknown, ctx?: Context) => {
+    logger.error({ req_id: ctx?.state.reqId, err: error }, 'unhandled error');
   });
-  return provider;
+  return app;
 }

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions } from 'node:https';
+import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createAccountService } from './accounts/account-service.js';
@@ -28,7 +29,7 @@ import { consoleRoutes } from './console/console-routes.js';
 import { createConsoleSessions } from './console/session.js';
 import { bootstrap, type GeneratedCredentials } from './bootstrap.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
-import { createClientCache } from './clients/client-cache.js';
+import { createClientDirectory } from './clients/client-directory.js';
 import { withCurrentClientFields } from './clients/client-model.js';
 import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
@@ -48,10 +49,10 @@ import {
 } from './provider/create-provider.js';
 import { expandRequestedScope } from './provider/requested-scope.js';
 import { jwtAccessTokens } from './provider/jwt-access-tokens.js';
-import { createClientAuthThrottle } from './auth/client-auth-throttle.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
 import type { Limiter } from './stores/limiter.js';
+import type { StateReader } from './stores/state-reader.js';
 import type { TokenStore } from './stores/token-store.js';
 import { createUserService, type UserService } from './users/user-service.js';
 
@@ -61,12 +62,16 @@ export interface Stores {
   /** Kept with the tokens (Redis or the embedded file), closed with the token store. */
   marks: CacheMarks;
   limiter: Limiter;
+  /** Reads marks, counters and token records of the token store's backend in one round trip. */
+  state: StateReader;
 }
 
 export interface Container extends Stores {
   config: Config;
-  /** The provider (and app) of the current signing keys. */
-  readonly app: Provider;
+  /** The HTTP application, built once. */
+  app: Koa;
+  /** The oidc-provider of the current signing keys. */
+  readonly provider: Provider;
   /** The request listener of the HTTP and mTLS servers. */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   clients: ClientService;
@@ -119,21 +124,26 @@ export async function openStores(config: Config): Promise<Stores> {
       sqliteTokens,
       { createSqliteCacheMarks },
       { createSqliteLimiter },
+      { createSqliteStateReader },
     ] = await Promise.all([
       import('../adapters/sqlite/database.js'),
       import('../adapters/sqlite/client-store.js'),
       import('../adapters/sqlite/token-store.js'),
       import('../adapters/sqlite/cache-marks.js'),
       import('../adapters/sqlite/limiter.js'),
+      import('../adapters/sqlite/state-reader.js'),
     ]);
     const db = openDatabase(config.dataDir);
     return {
       clientStore: () => sqliteClients.createSqliteClientStore(db),
-      tokens: () => ({
-        tokenStore: sqliteTokens.createSqliteTokenStore(db),
-        marks: createSqliteCacheMarks(db),
-        limiter: createSqliteLimiter(db),
-      }),
+      tokens: () => {
+        const stores = {
+          tokenStore: sqliteTokens.createSqliteTokenStore(db),
+          marks: createSqliteCacheMarks(db),
+          limiter: createSqliteLimiter(db),
+        };
+        return { ...stores, state: createSqliteStateReader(stores) };
+      },
     };
   };
   let clientStore: ClientStore;
@@ -157,11 +167,13 @@ export async function openStores(config: Config): Promise<Stores> {
       { createRedisTokenStore },
       { createRedisCacheMarks },
       { createRedisLimiter },
+      { createRedisStateReader },
     ] = await Promise.all([
       import('../adapters/redis/connection.js'),
       import('../adapters/redis/token-store.js'),
       import('../adapters/redis/cache-marks.js'),
       import('../adapters/redis/limiter.js'),
+      import('../adapters/redis/state-reader.js'),
     ]);
     const redis = connectRedis(config.redisUrl, REDIS_KEY_PREFIX);
     try {
@@ -174,6 +186,7 @@ export async function openStores(config: Config): Promise<Stores> {
       tokenStore: createRedisTokenStore(redis),
       marks: createRedisCacheMarks(redis),
       limiter: createRedisLimiter(redis),
+      state: createRedisStateReader(redis),
     };
   }
   // MongoDB for clients but no Redis: tokens stay in the embedded file.
@@ -203,11 +216,14 @@ export async function createContainer(
   const tokenStore = timedTokenStore(opened.tokenStore, metrics);
   const marks = timedStore(opened.marks, 'cache_marks', metrics);
   const limiter = timedStore(opened.limiter, 'limiter', metrics);
+  const state = timedStore(opened.state, 'token_store', metrics, 'state.');
   const usage = createUsageTracker({
     clientStore,
     onError: (err) => logger.warn({ err }, 'could not record last_used_at'),
   });
+  const live: { generations?: Generations } = {};
   const close = async () => {
+    live.generations?.close();
     await usage.close();
     await tokenStore.close();
     await clientStore.close();
@@ -216,11 +232,22 @@ export async function createContainer(
     const cookieKeys = await loadCookieKeys(clientStore);
     // Without a shared token store, other nodes' changes could go unseen: no caches then.
     const shared = !(config.mongodbUri && !config.redisUrl);
-    const clientCache = createClientCache({
+    const directory = createClientDirectory({
       clientStore,
       marks,
+      limiter,
+      state,
       scopes: config.scopeCatalog,
       enabled: shared,
+      maxFailures: config.clientAuthMaxFailures,
+      logger,
+      authenticating: CLIENT_AUTH_ROUTES,
+      takingTokens: new Set([ROUTES.introspection, ROUTES.revocation]),
+      onFailure: async (clientId) => {
+        const reason = await failureReason(clientStore, clientId);
+        metrics.authFailure(reason);
+        if (clientId !== null && reason !== 'unknown_client') usage.authFailed(clientId);
+      },
     });
     const signingKeys = createSigningKeys({
       clientStore,
@@ -235,21 +262,10 @@ export async function createContainer(
       proxyHeader: config.mtlsProxyHeader,
       trustedProxies: config.trustedProxies,
     };
-    const throttle = createClientAuthThrottle({
-      limiter,
-      maxFailures: config.clientAuthMaxFailures,
-      logger,
-      paths: CLIENT_AUTH_ROUTES,
-      onFailure: async (clientId) => {
-        const reason = await failureReason(clientStore, clientId);
-        metrics.authFailure(reason);
-        if (clientId !== null && reason !== 'unknown_client') usage.authFailed(clientId);
-      },
-    });
     const consents = createConsents(tokenStore);
-    // Client metadata is checked by the provider of the current keys (any would do), which
-    // exists once the services it needs do.
-    const live: { generations?: Generations } = {};
+    // The provider of the current keys (any would do) checks client metadata and serves the
+    // pages; it exists once the services it needs do.
+    const currentProvider = () => live.generations!.provider;
     const servicesFor = (audit: AuditService) => ({
       clients: createClientService({
         config,
@@ -257,18 +273,25 @@ export async function createContainer(
         tokenStore,
         audit,
         clientCa: pki.clientCa,
-        change: clientCache.change,
-        validateMetadata: (metadata) => live.generations!.provider.Client.validate(metadata as never),
+        change: directory.change,
+        validateMetadata: (metadata) => currentProvider().Client.validate(metadata as never),
         usage,
         now: options.now,
       }),
-      users: createUserService({ clientStore, audit, change: clientCache.change }),
+      users: createUserService({ clientStore, audit, change: directory.change }),
     });
     const audit = createAuditService({ clientStore });
     const { clients, users } = servicesFor(audit);
     const accounts = createAccountService({ clientStore, clients, audit });
-    const resources = createResourceService({ config, clientStore, audit });
-    const keys = createKeyService({ signingKeys, audit, jwtAlg: config.jwtAlg });
+    const resources = createResourceService({ config, clientStore, audit, change: directory.change });
+    const keys = createKeyService({
+      signingKeys,
+      audit,
+      jwtAlg: config.jwtAlg,
+      afterRotation: async () => {
+        await live.generations!.refresh();
+      },
+    });
     const exports = createExportService({ clientStore });
     const login = createLoginService({ clientStore, limiter, secrets });
     const sessions = createConsoleSessions({ tokenStore });
@@ -279,7 +302,7 @@ export async function createContainer(
     ];
     metrics.watchStores(pingables);
 
-    /** The provider and every route that uses it, for one set of signing keys. */
+    /** The provider for one set of signing keys: all that changes when the keys do. */
     const build = (signing: KeySet) => {
       const provider = createProvider({
         config,
@@ -290,9 +313,8 @@ export async function createContainer(
         cookieKeys,
         clientCa: pki.clientCa,
         certificateSource,
-        clientCache,
+        directory,
         secrets,
-        throttle,
         mtlsBaseUrl: mtlsBaseUrl(config),
       });
       provider.on(
@@ -302,59 +324,71 @@ export async function createContainer(
           metrics.tokenIssued(ctx.oidc?.params?.grant_type);
         },
       );
-      const principals = createPrincipalService({ provider, clientStore });
-      return createApp({
-        provider,
-        logger,
-        metrics,
-        scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
-        protocol: [
-          throttle.middleware(),
-          protocolErrors(certificateSource),
-          jwtAccessTokens({ issuer: config.issuer, jwks: signing.jwks, clientCache, tokenStore }),
-          expandRequestedScope(
-            config.scopeCatalog,
-            new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
-          ),
-        ],
-        interactions: interactionRoutes({
-          provider,
-          login,
-          csrfKey: cookieKeys[0]!,
-          consents,
-          describeScope: config.scopeCatalog.describe,
-        }),
-        admin: adminRoutes({
-          principals,
-          certificateSource,
-          clients,
-          audit,
-          accounts,
-          users,
-          exports,
-          resources,
-          keys,
-        }),
-        console: consoleRoutes({
-          config,
-          logger,
-          provider,
-          sessions,
-          oauth,
-          principals,
-          clients,
-          users,
-          accounts,
-          audit,
-          scopes: config.scopeCatalog.entries,
-          adminScopes: ADMIN_SCOPE_SET,
-          resources,
-        }),
-        stores: pingables,
+      provider.on('server_error', (ctx: { state?: { reqId?: string } }, error: Error) => {
+        logger.error({ req_id: ctx.state?.reqId, err: error }, 'oidc-provider server error');
       });
+      return provider;
     };
     const generations = await createGenerations({ signingKeys, build, logger, now: options.now });
     live.generations = generations;
+    const principals = createPrincipalService({ provider: currentProvider, clientStore });
+    const app = createApp({
+      protocol: generations.middleware(),
+      logger,
+      cookieKeys,
+      issuer: config.issuer,
+      metrics,
+      scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
+      beforeProtocol: [
+        directory.middleware(),
+        protocolErrors(certificateSource),
+        jwtAccessTokens({
+          issuer: config.issuer,
+          keys: () => generations.keys,
+          refreshKeys: async () => (await generations.refresh()).keys,
+          directory,
+          tokenStore,
+        }),
+        expandRequestedScope(
+          config.scopeCatalog,
+          new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
+        ),
+      ],
+      interactions: interactionRoutes({
+        provider: currentProvider,
+        login,
+        csrfKey: cookieKeys[0]!,
+        consents,
+        describeScope: config.scopeCatalog.describe,
+      }),
+      admin: adminRoutes({
+        principals,
+        certificateSource,
+        clients,
+        audit,
+        accounts,
+        users,
+        exports,
+        resources,
+        keys,
+      }),
+      console: consoleRoutes({
+        config,
+        logger,
+        provider: currentProvider,
+        sessions,
+        oauth,
+        principals,
+        clients,
+        users,
+        accounts,
+        audit,
+        scopes: config.scopeCatalog.entries,
+        adminScopes: ADMIN_SCOPE_SET,
+        resources,
+      }),
+      stores: pingables,
+    });
 
     const generated = await bootstrap({ config, clientStore, clients, users });
     if (config.provisionFile) {
@@ -378,14 +412,16 @@ export async function createContainer(
     }
     return {
       config,
-      get app() {
+      app,
+      get provider() {
         return generations.provider;
       },
-      listener: generations.listener,
+      listener: app.callback(),
       clientStore,
       tokenStore,
       marks,
       limiter,
+      state,
       clients,
       users,
       clientCa: pki.clientCa,

@@ -89,6 +89,13 @@ interface ScriptedClient {
 
 const nothing = (): void => undefined;
 
+/** Where a record of `model` is kept (read by the request state read too, state-reader.ts). */
+export const recordKey = (model: string, id: string): string => `${model}:${id}`;
+
+/** A stored record as the adapter returns it. */
+export const parseRecord = (record: string | null): TokenPayload | undefined =>
+  record ? (JSON.parse(record) as TokenPayload) : undefined;
+
 /** The Redis token store. The client is owned by the store and closed with it. */
 export function createRedisTokenStore(client: RedisClient): TokenStore {
   client.defineCommand('tesseraIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
@@ -103,10 +110,7 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
     await client.unlink(indexKey);
   };
 
-  const read = async (key: string): Promise<TokenPayload | undefined> => {
-    const record = await client.get(key);
-    return record ? (JSON.parse(record) as TokenPayload) : undefined;
-  };
+  const read = async (key: string): Promise<TokenPayload | undefined> => parseRecord(await client.get(key));
 
   /** A string key with `ttl` seconds to live (0 = forever). */
   const setFor = (key: string, value: string, ttl: number) =>
@@ -117,7 +121,7 @@ export function createRedisTokenStore(client: RedisClient): TokenStore {
     adapter(model) {
       let adapter = adapters.get(model);
       if (adapter) return adapter;
-      const keyOf = (id: string) => `${model}:${id}`;
+      const keyOf = (id: string) => recordKey(model, id);
       const indexedByClient = !UNINDEXED_BY_CLIENT.has(model);
       const lookup = async (indexKey: string) => {
         const id = await client.get(indexKey);

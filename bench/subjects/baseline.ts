@@ -1,10 +1,12 @@
 /**
- * The baseline the benchmark measures Tessera against: plain oidc-provider as its README sets it
+ * The baselines the benchmark measures Tessera against: plain oidc-provider as its README sets it
  * up, with one static client and a plaintext secret (compared as a string), opaque
- * client-credentials tokens and introspection, on its memory adapter or on a minimal Redis
- * adapter. Nothing Tessera adds: no hashing, no client store, no logs.
+ * client-credentials tokens and introspection, on its memory adapter, on a minimal Redis adapter
+ * (one SET per token), or on an adapter that stores as oidc-provider's example Redis adapter
+ * does (`example-redis`: a MULTI with SET and EXPIRE per token, HSET for consumable models).
+ * Nothing Tessera adds: no hashing, no client store, no logs.
  *
- * Run: node dist/bench/subjects/baseline.js <port> <memory|redis> [redis url]
+ * Run: node dist/bench/subjects/baseline.js <port> <memory|redis|example-redis> [redis url] [alg]
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -61,8 +63,88 @@ function redisAdapter(redis: Redis) {
   };
 }
 
+/** Models oidc-provider's example adapter keeps as hashes, so `consume` is one HSET. */
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+/** Models its example adapter lists under their grant, for revocation by grant. */
+const GRANTABLE = new Set([...CONSUMABLE, 'AccessToken']);
+
+/**
+ * Storage as oidc-provider's example Redis adapter does it, with its defaults (one connection,
+ * no pipelining): each record a MULTI of SET (or HSET) and EXPIRE, plus the grant list, uid and
+ * user-code keys where the payload has them; each lookup a GET (or HGETALL).
+ */
+function exampleRedisAdapter(redis: Redis) {
+  return class ExampleRedisAdapter implements Adapter {
+    constructor(private readonly model: string) {}
+    private key(id: string) {
+      return `example:${this.model}:${id}`;
+    }
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      const key = this.key(id);
+      const multi = redis.multi();
+      if (CONSUMABLE.has(this.model)) multi.hset(key, { payload: JSON.stringify(payload) });
+      else multi.set(key, JSON.stringify(payload));
+      if (expiresIn) multi.expire(key, expiresIn);
+      if (GRANTABLE.has(this.model) && payload.grantId) {
+        const grantKey = `example:grant:${payload.grantId}`;
+        multi.rpush(grantKey, key);
+        if (expiresIn > (await redis.ttl(grantKey))) multi.expire(grantKey, expiresIn);
+      }
+      for (const [kind, value] of [
+        ['userCode', payload.userCode],
+        ['uid', payload.uid],
+      ] as const) {
+        if (!value) continue;
+        multi.set(`example:${kind}:${value}`, id);
+        multi.expire(`example:${kind}:${value}`, expiresIn);
+      }
+      await multi.exec();
+    }
+    async find(id: string) {
+      if (!CONSUMABLE.has(this.model)) {
+        const data = await redis.get(this.key(id));
+        return data ? (JSON.parse(data) as AdapterPayload) : undefined;
+      }
+      const { payload, ...rest } = await redis.hgetall(this.key(id));
+      return payload ? ({ ...rest, ...JSON.parse(payload) } as AdapterPayload) : undefined;
+    }
+    async findByUid(uid: string) {
+      const id = await redis.get(`example:uid:${uid}`);
+      return id ? this.find(id) : undefined;
+    }
+    async findByUserCode(userCode: string) {
+      const id = await redis.get(`example:userCode:${userCode}`);
+      return id ? this.find(id) : undefined;
+    }
+    async consume(id: string) {
+      await redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+    }
+    async destroy(id: string) {
+      await redis.del(this.key(id));
+    }
+    async revokeByGrantId(grantId: string) {
+      const grantKey = `example:grant:${grantId}`;
+      const multi = redis.multi();
+      for (const token of await redis.lrange(grantKey, 0, -1)) multi.del(token);
+      multi.del(grantKey);
+      await multi.exec();
+    }
+  };
+}
+
+const adapters = {
+  memory: () => ({}),
+  redis: () => ({ adapter: redisAdapter(new Redis(redisUrl)) }),
+  'example-redis': () => ({ adapter: exampleRedisAdapter(new Redis(redisUrl)) }),
+};
+
 const provider = new Provider(`http://127.0.0.1:${portArg}`, {
-  ...(adapterKind === 'redis' ? { adapter: redisAdapter(new Redis(redisUrl)) } : {}),
+  ...adapters[adapterKind as keyof typeof adapters](),
   clients: [
     {
       client_id: BENCH_CLIENT.clientId,

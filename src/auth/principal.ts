@@ -47,11 +47,16 @@ export class InactiveTokenError extends Error {
  * else of its client. A disabled or deleted client or user makes the token worthless at once,
  * and so does a certificate-bound token that comes without its certificate.
  */
-export function createPrincipalService(deps: { provider: Provider; clientStore: ClientStore }) {
-  const { provider, clientStore } = deps;
+export function createPrincipalService(deps: {
+  /** The provider of the current signing keys. */
+  provider: () => Provider;
+  clientStore: ClientStore;
+}) {
+  const { clientStore } = deps;
   return {
     /** The principal of `value`, presented with `certificate` (or none); {@link InactiveTokenError} otherwise. */
     async fromToken(value: string, certificate: X509Certificate | undefined): Promise<Principal> {
+      const provider = deps.provider();
       const token =
         (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
       if (!token?.isValid) throw new InactiveTokenError();

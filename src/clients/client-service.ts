@@ -6,7 +6,7 @@ import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import { AppError, invalidRequest, notFound } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
-import type { ClientCache } from './client-cache.js';
+import type { ClientDirectory } from './client-directory.js';
 import type {
   CertificateRecord,
   ClientListOptions,
@@ -137,7 +137,7 @@ export interface ClientServiceDeps {
   config: Config;
   clientCa: ClientCa;
   /** Runs a write that changes how a client of the account authenticates, on every node at once. */
-  change: ClientCache['change'];
+  change: ClientDirectory['change'];
   clientStore: ClientStore;
   tokenStore: TokenStore;
   audit: AuditService;

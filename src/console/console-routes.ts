@@ -26,7 +26,8 @@ import type { ResourceService } from '../resources/resource-service.js';
 export interface ConsoleDeps {
   config: Config;
   logger: Logger;
-  provider: Provider;
+  /** The provider of the current signing keys. */
+  provider: () => Provider;
   sessions: ConsoleSessions;
   oauth: ConsoleOAuth;
   principals: PrincipalService;
@@ -220,7 +221,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     // The sign-in session of oidc-provider, found through its own signed cookie.
     const signInSession = ctx.cookies.get('_session', { signed: true });
     if (signInSession) {
-      const found = await deps.provider.Session.find(signInSession);
+      const found = await deps.provider().Session.find(signInSession);
       await found?.destroy();
     }
     setCookie(ctx, null);

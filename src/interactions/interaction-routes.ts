@@ -8,7 +8,8 @@ import type { Consents } from './consents.js';
 import type { LoginService } from './login-service.js';
 
 export interface InteractionDeps {
-  provider: Provider;
+  /** The provider of the current signing keys. */
+  provider: () => Provider;
   /** Client and user lookups and password checks, with their throttling. */
   login: LoginService;
   /** Key for the forms' CSRF tokens (one of the shared cookie keys, so every node agrees). */
@@ -24,7 +25,7 @@ export interface InteractionDeps {
  * path oidc-provider sends the browser to: `/interaction/:uid`.
  */
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const { provider, login } = deps;
+  const { login } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // A form token bound to this interaction: the interaction cookie ties it to the browser,
@@ -40,7 +41,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   /** The interaction this browser is in, matching the URL; null after an error page was rendered. */
   const details = async (ctx: Context) => {
     try {
-      const found = await provider.interactionDetails(ctx.req, ctx.res);
+      const found = await deps.provider().interactionDetails(ctx.req, ctx.res);
       if (found.uid !== ctx.params.uid) throw new Error('uid mismatch');
       return found;
     } catch {
@@ -76,7 +77,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     result: Parameters<Provider['interactionResult']>[2],
     merge: boolean,
   ) => {
-    const target = await provider.interactionResult(ctx.req, ctx.res, result, {
+    const target = await deps.provider().interactionResult(ctx.req, ctx.res, result, {
       mergeWithLastSubmission: merge,
     });
     ctx.status = 303;
@@ -153,9 +154,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (interaction.prompt.name !== 'consent' || !accountId) {
       return renderErrorPage(ctx, 400, 'invalid_request', 'There is nothing to confirm.');
     }
+    const { Grant } = deps.provider();
     const grant = interaction.grantId
-      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId, clientId }))
-      : new provider.Grant({ accountId, clientId });
+      ? ((await Grant.find(interaction.grantId)) ?? new Grant({ accountId, clientId }))
+      : new Grant({ accountId, clientId });
     const missing = interaction.prompt.details;
     if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);

@@ -8,11 +8,14 @@ export function createKeyService(deps: {
   audit: AuditService;
   /** The algorithm of JWT access tokens, whose new key a rotation answers with. */
   jwtAlg: SigningAlg;
+  /** Puts the new keys to use in this process at once (other nodes within a second). */
+  afterRotation: () => Promise<void>;
 }) {
   const { signingKeys, audit } = deps;
   return {
     async rotate(principal: Principal): Promise<{ kid: string }> {
       const { current, retired } = await signingKeys.rotate();
+      await deps.afterRotation();
       const kid = current[deps.jwtAlg];
       await audit.record(principal.accountId, principal.actor, 'keys.rotate', `key:${kid}`, {
         current: Object.values(current),

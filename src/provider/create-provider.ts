@@ -8,9 +8,8 @@ import Provider, {
 } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
-import type { ClientCache } from '../clients/client-cache.js';
+import type { ClientDirectory } from '../clients/client-directory.js';
 import { AUTH_METHODS } from '../clients/client-schema.js';
-import type { ClientAuthThrottle } from '../auth/client-auth-throttle.js';
 import type { SecretChecker } from '../crypto/secret-checker.js';
 import type { KeySet } from '../keys/signing-keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
@@ -33,10 +32,9 @@ export interface ProviderDeps {
   cookieKeys: string[];
   clientCa: ClientCa;
   certificateSource: CertificateSource;
-  clientCache: ClientCache;
+  /** Clients and resource servers as they are now, and the throttle of the client presented. */
+  directory: ClientDirectory;
   secrets: SecretChecker;
-  /** Refuses a throttled client id and address when the provider looks the client up. */
-  throttle: Pick<ClientAuthThrottle, 'beforeLookup' | 'beforeHashing' | 'source'>;
   /** The scopes users granted clients, remembered across sign-ins. */
   consents: Pick<Consents, 'granted'>;
   /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */
@@ -127,21 +125,29 @@ export function protocolErrors(source: CertificateSource): Middleware {
 
 /**
  * A record that names a client (`clientId`) is found only while that client is current: not
- * deleted, not disabled, its service user enabled (the client cache, which every node sees
+ * deleted, not disabled, its service user enabled (the client directory, which every node sees
  * change on the very next request). So whatever a deleted client held is refused at once on
  * every node whether or not the store has removed it yet (the Redis store leaves
  * client-credentials tokens to expire), and a disabled client's tokens are inactive for as long
- * as it stays disabled. Writes go straight to the store.
+ * as it stays disabled. A record the request's combined read already fetched is not read again.
+ * Writes go straight to the store.
  */
-export function currentClientsOnly(adapter: ModelAdapter, clientCache: ClientCache): ModelAdapter {
+export function currentClientsOnly(
+  model: string,
+  adapter: ModelAdapter,
+  directory: Pick<ClientDirectory, 'current' | 'takeRecord'>,
+): ModelAdapter {
   const checked = async (found: Promise<TokenPayload | undefined>): Promise<TokenPayload | undefined> => {
     const record = await found;
     if (typeof record?.clientId !== 'string') return record;
-    return (await clientCache.metadata(record.clientId)) ? record : undefined;
+    return (await directory.current(record.clientId)) ? record : undefined;
   };
   return {
     ...adapter,
-    find: (id) => checked(adapter.find(id)),
+    find: (id) => {
+      const read = directory.takeRecord(model, id);
+      return checked(read ? Promise.resolve(read.record) : adapter.find(id));
+    },
     findByUid: (uid) => checked(adapter.findByUid(uid)),
     findByUserCode: (userCode) => checked(adapter.findByUserCode(userCode)),
   };
@@ -180,18 +186,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     if (!adapter) {
       // Store failures are StoreUnavailableError, which oidc-provider renders as 503 itself.
       adapter =
-        name === 'Client' ? clientAdapter : currentClientsOnly(tokenStore.adapter(name), deps.clientCache);
+        name === 'Client'
+          ? clientAdapter
+          : currentClientsOnly(name, tokenStore.adapter(name), deps.directory);
       adapters.set(name, adapter);
     }
     return adapter;
   };
 
-  // Clients are served from the client cache, which the provider asks on every request.
+  // Clients are served by the client directory, which the provider asks on every request.
   const clientAdapter = {
-    async find(id: string) {
-      await deps.throttle.beforeLookup(id);
-      return deps.clientCache.metadata(id);
-    },
+    find: (id: string) => deps.directory.client(id),
     async upsert() {
       throw new Error('clients are managed through the admin API');
     },
@@ -227,8 +232,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     identifier: string,
     client: { [key: string]: unknown },
   ): Promise<ResourceServer> {
-    const resource = await clientStore.findResourceByIdentifier(identifier);
-    if (!resource || resource.account_id !== client['account_id']) {
+    const resource = await deps.directory.resource(identifier, String(client['account_id']));
+    if (!resource) {
       throw new errors.InvalidTarget('the resource is not known to this server');
     }
     return {
@@ -451,10 +456,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       previous: typeof this['previous_secret_hash'] === 'string' ? this['previous_secret_hash'] : undefined,
       previousExpiresAt: typeof previousExpiry === 'string' ? Date.parse(previousExpiry) : undefined,
     };
-    return deps.secrets.checkClientSecret(this.clientId, hashes, presented, {
-      source: deps.throttle.source(),
-      beforeHashing: () => deps.throttle.beforeHashing(),
-    });
+    return deps.secrets.checkClientSecret(this.clientId, hashes, presented, deps.directory.secretCheck());
   };
 
   registerClientCredentialsGrant(provider, clientCertificate, config.scopeCatalog, resourceServerInfo);

@@ -1,39 +1,50 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Middleware } from 'koa';
+import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { KeyRing, KeySet, SigningKeys } from '../keys/signing-keys.js';
+import { ROUTES } from './create-provider.js';
 
 interface Generation {
   ring: KeyRing;
   keys: KeySet;
   provider: Provider;
-  handle: (req: IncomingMessage, res: ServerResponse) => unknown;
+  handle: Middleware;
 }
 
 /**
- * oidc-provider takes its signing keys when it is constructed. So each key set (after a
- * rotation, or when a retired key's publication ends) gets a provider and app of its own.
- * Every protocol request first looks up the key ring (one mark read) and goes to the app of the
- * current set, so a rotation on any node is used here from the next token on. Requests in flight
- * finish on the app they started on.
+ * How often each node looks for a rotation made elsewhere: every node signs with the current key
+ * within a second of its activation (README, "Signing keys"), and no token request waits for it.
+ */
+export const KEY_RING_POLL_MS = 500;
+
+/**
+ * oidc-provider takes its signing keys when it is constructed, so each key set (after a
+ * rotation, or when a retired key's publication ends) gets a provider of its own, mounted in the
+ * one host app. This module is the one getter for it. The ring is looked at every
+ * `pollMs` in the background (one mark read), at once after a rotation made here, and before
+ * each `/oauth/jwks` answer, so a new key is published by every node at once. Requests in flight
+ * finish on the provider they started on.
  */
 export async function createGenerations(deps: {
   signingKeys: SigningKeys;
-  /** The provider, with Tessera's middleware and routes, for one key set. */
+  /** The provider, with its configuration and event listeners, for one key set. */
   build: (keys: KeySet) => Provider;
   logger: Logger;
   now?: () => number;
+  pollMs?: number;
 }) {
   const { signingKeys, logger } = deps;
   const now = deps.now ?? Date.now;
   const generation = (ring: KeyRing, keys: KeySet): Generation => {
     const provider = deps.build(keys);
-    return { ring, keys, provider, handle: provider.callback() };
+    return { ring, keys, provider, handle: mount(provider) };
   };
   const first = await signingKeys.ring();
   let current = generation(first, signingKeys.keySet(first, now()));
 
-  async function latest(): Promise<Generation> {
+  /** The generation of the ring as it is now in the store. */
+  async function refresh(): Promise<Generation> {
     const ring = await signingKeys.ring();
     if (ring === current.ring && now() < current.keys.validUntil) return current;
     const keys = signingKeys.keySet(ring, now());
@@ -46,26 +57,47 @@ export async function createGenerations(deps: {
     return current;
   }
 
+  // One warning when the ring cannot be read, and one line when it can again.
+  let failing = false;
+  const poll = () =>
+    refresh().then(
+      () => {
+        if (failing) logger.info('signing keys readable again');
+        failing = false;
+      },
+      (error: unknown) => {
+        if (!failing) logger.warn({ err: error }, 'could not look up the signing keys');
+        failing = true;
+      },
+    );
+  const timer = setInterval(() => void poll(), deps.pollMs ?? KEY_RING_POLL_MS);
+  timer.unref();
+
   return {
     /** The provider of the current key set. */
     get provider(): Provider {
       return current.provider;
     },
 
-    /** The request listener of the HTTP and mTLS servers. */
-    listener(req: IncomingMessage, res: ServerResponse): void {
-      if (!req.url?.startsWith('/oauth/')) {
-        current.handle(req, res);
-        return;
-      }
-      latest().then(
-        (found) => found.handle(req, res),
-        (error: unknown) => {
-          // The store is out of reach: the request meets the same failure and answers 503.
-          logger.warn({ err: error }, 'could not look up the signing keys');
-          current.handle(req, res);
-        },
-      );
+    /** The current key set. */
+    get keys(): KeySet {
+      return current.keys;
+    },
+
+    /** Looks at the ring now (after a rotation made here). */
+    refresh,
+
+    /** oidc-provider of the current key set, for the host app. */
+    middleware(): Middleware {
+      return async function serveProtocol(ctx, next) {
+        // The keys published are read fresh; a store out of reach leaves the last ones.
+        if (ctx.path === ROUTES.jwks) await poll();
+        return current.handle(ctx, next);
+      };
+    },
+
+    close(): void {
+      clearInterval(timer);
     },
   };
 }

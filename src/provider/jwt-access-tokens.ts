@@ -1,8 +1,8 @@
-import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { ClientCache } from '../clients/client-cache.js';
-import type { PrivateJwks } from '../keys/signing-keys.js';
+import type { ClientDirectory } from '../clients/client-directory.js';
+import type { KeySet, PrivateJwks } from '../keys/signing-keys.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { mayIntrospect, NOT_OWN_TOKEN, ROUTES } from './create-provider.js';
 
@@ -34,23 +34,39 @@ const INACTIVE = { active: false };
  */
 export function jwtAccessTokens(deps: {
   issuer: string;
-  jwks: PrivateJwks;
-  clientCache: Pick<ClientCache, 'metadata'>;
+  /** The key set in use now. */
+  keys: () => KeySet;
+  /** The key set as the store has it now: a token may come from a node that learnt of a rotation first. */
+  refreshKeys: () => Promise<KeySet>;
+  directory: Pick<ClientDirectory, 'current'>;
   tokenStore: TokenStore;
   now?: () => number;
 }): Middleware {
-  const keys = createLocalJWKSet(publicJwks(deps.jwks) as never);
   const denylist = deps.tokenStore.adapter('RevokedAccessToken');
   const now = deps.now ?? Date.now;
+  let local: { id: string; verify: ReturnType<typeof createLocalJWKSet> } | undefined;
+  const verifierOf = (keys: KeySet) => {
+    if (local?.id !== keys.id)
+      local = { id: keys.id, verify: createLocalJWKSet(publicJwks(keys.jwks) as never) };
+    return local.verify;
+  };
+  const verify = (value: string, keys: KeySet) =>
+    jwtVerify(value, verifierOf(keys), {
+      issuer: deps.issuer,
+      typ: 'at+jwt',
+      algorithms: ['ES256', 'RS256'],
+      currentDate: new Date(now()),
+    });
 
   /** The claims of a JWT access token this server signed and that has not expired; else null. */
   async function verified(value: string): Promise<AccessTokenClaims | null> {
     try {
-      const { payload } = await jwtVerify(value, keys, {
-        issuer: deps.issuer,
-        typ: 'at+jwt',
-        algorithms: ['ES256', 'RS256'],
-        currentDate: new Date(now()),
+      const keys = deps.keys();
+      const { payload } = await verify(value, keys).catch(async (error: unknown) => {
+        if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+        const latest = await deps.refreshKeys();
+        if (latest.id === keys.id) throw error;
+        return verify(value, latest);
       });
       const { jti, client_id: clientId, exp } = payload;
       if (typeof jti !== 'string' || typeof clientId !== 'string' || typeof exp !== 'number') return null;
@@ -101,7 +117,7 @@ export function jwtAccessTokens(deps: {
     }
 
     // The owner is looked up only while current (not disabled or deleted).
-    const owner = await deps.clientCache.metadata(claims.client_id);
+    const owner = await deps.directory.current(claims.client_id);
     if (!mayIntrospect(caller, owner?.['account_id']) || !(await stillActive(context, claims))) {
       ctx.body = INACTIVE;
       return;

@@ -6,6 +6,7 @@ import { ADMIN_SCOPE_SET, type Config } from '../config.js';
 import { AppError, notFound, StoreConflictError } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import { scopeList } from '../scopes/scope-catalog.js';
+import type { ClientDirectory } from '../clients/client-directory.js';
 import type { ClientStore, Page, ResourceRecord } from '../stores/client-store.js';
 
 const resourceFields = {
@@ -49,8 +50,10 @@ export function createResourceService(deps: {
   config: Config;
   clientStore: ClientStore;
   audit: AuditService;
+  /** Runs a write under the account's cache mark, so every node's next token sees it. */
+  change: ClientDirectory['change'];
 }) {
-  const { config, clientStore, audit } = deps;
+  const { config, clientStore, audit, change } = deps;
 
   async function ownResource(principal: Principal, resourceId: string): Promise<ResourceRecord> {
     const resource = await clientStore.getResource(resourceId);
@@ -119,7 +122,7 @@ export function createResourceService(deps: {
         updated_at: now,
       };
       check(resource);
-      await unique(() => clientStore.createResource(resource));
+      await unique(() => change(principal.accountId, () => clientStore.createResource(resource)));
       await audit.record(principal.accountId, principal.actor, 'resource.create', `resource:${resource.id}`, {
         identifier: resource.identifier,
         scope: resource.scope,
@@ -153,7 +156,9 @@ export function createResourceService(deps: {
       const candidate: ResourceRecord = { ...current, ...normalized, updated_at: new Date().toISOString() };
       check(candidate);
       const updated = await unique(() =>
-        clientStore.updateResource(resourceId, { ...normalized, updated_at: candidate.updated_at }),
+        change(principal.accountId, () =>
+          clientStore.updateResource(resourceId, { ...normalized, updated_at: candidate.updated_at }),
+        ),
       );
       if (!updated) throw notFound('no such resource');
       await audit.record(principal.accountId, principal.actor, 'resource.update', `resource:${resourceId}`, {
@@ -164,7 +169,9 @@ export function createResourceService(deps: {
 
     async remove(principal: Principal, resourceId: string): Promise<void> {
       const current = await ownResource(principal, resourceId);
-      if (!(await clientStore.deleteResource(resourceId))) throw notFound('no such resource');
+      if (!(await change(principal.accountId, () => clientStore.deleteResource(resourceId)))) {
+        throw notFound('no such resource');
+      }
       await audit.record(principal.accountId, principal.actor, 'resource.delete', `resource:${resourceId}`, {
         identifier: current.identifier,
       });

@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { notFound } from '../errors.js';
 import { definedFields } from '../objects.js';
-import type { ClientCache } from '../clients/client-cache.js';
+import type { ClientDirectory } from '../clients/client-directory.js';
 import type { ClientStore, Page, UserRecord } from '../stores/client-store.js';
 
 export interface NewUser {
@@ -61,7 +61,7 @@ export function createUserService(deps: {
   clientStore: ClientStore;
   audit?: AuditService;
   /** Runs a write that may change how clients of the account authenticate (service users). */
-  change: ClientCache['change'];
+  change: ClientDirectory['change'];
 }) {
   const { clientStore, change } = deps;
 

@@ -64,6 +64,16 @@ export function limiterContract(backend: string, open: () => Promise<LimiterHarn
       assert.equal(after.limited, false);
     });
 
+    it('reads a count taken back to zero as no count at all', async () => {
+      const [a, b] = harness.limiters;
+      const limit = rule(2);
+      await a.hit(limit, 'zero');
+      await b.reward(limit, 'zero');
+      assert.deepEqual(await a.check(limit, 'zero'), { hits: 0, limited: false, retryAfterSeconds: 0 });
+      const again = await b.hit(limit, 'zero');
+      assert.equal(again.hits, 1);
+    });
+
     it('checks without counting', async () => {
       const [a] = harness.limiters;
       const limit = rule(1);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRedisCacheMarks } from '../../adapters/redis/cache-marks.js';
 import { createRedisLimiter } from '../../adapters/redis/limiter.js';
+import { createRedisStateReader } from '../../adapters/redis/state-reader.js';
 import { createRedisTokenStore } from '../../adapters/redis/token-store.js';
 import { connectRedis, readyRedis } from '../../adapters/redis/connection.js';
 import { StoreUnavailableError } from '../../src/errors.js';
@@ -17,6 +18,7 @@ import {
 } from '../support/redis.js';
 import { cacheMarksContract } from './cache-marks-contract.js';
 import { limiterContract } from './limiter-contract.js';
+import { stateReaderContract } from './state-reader-contract.js';
 import { tokenStoreContract } from './token-store-contract.js';
 
 /** A token store on `url` under a key prefix of its own, removed when disposed. */
@@ -57,6 +59,18 @@ function redisContracts(label: string, url: () => string, name: string) {
     const { clients, dispose } = await twoConnections(url(), `${name}-limits`);
     return { limiters: [createRedisLimiter(clients[0]), createRedisLimiter(clients[1])], dispose };
   });
+  stateReaderContract(label, async () => {
+    const prefix = uniquePrefix(`${name}-state`);
+    const { client, cleanup } = await testRedis(url(), prefix);
+    const tokenStore = createRedisTokenStore(client);
+    return {
+      marks: createRedisCacheMarks(client),
+      limiter: createRedisLimiter(client),
+      tokenStore,
+      reader: createRedisStateReader(client),
+      dispose: async () => (await tokenStore.close(), await cleanup()),
+    };
+  });
 }
 
 redisContracts('redis', () => TEST_REDIS_URL, 'redis');
@@ -79,6 +93,34 @@ describe('redis sentinel', () => {
   after(async () => sentinel?.stop());
 
   redisContracts('redis through sentinel', () => sentinel.url, 'sentinel');
+});
+
+describe('redis limiter', () => {
+  it('counts in one key with the window as its lifetime, and leaves no key when a count falls back to zero', async () => {
+    const { client, cleanup } = await testRedis(TEST_REDIS_URL, uniquePrefix('redis-limits'));
+    const limiter = createRedisLimiter(client);
+    const rule = { name: 'client-auth', points: 3, windowSeconds: 300 };
+    try {
+      await limiter.hit(rule, 'pair');
+      assert.equal(await client.get('limit:client-auth:pair'), '1');
+      const left = await client.pttl('limit:client-auth:pair');
+      assert.ok(left > 299_000 && left <= 300_000, `${left}`);
+      await limiter.hit(rule, 'pair');
+      await limiter.reward(rule, 'pair');
+      assert.equal(await client.get('limit:client-auth:pair'), '1');
+      await limiter.reward(rule, 'pair');
+      assert.equal(await client.exists('limit:client-auth:pair'), 0);
+      await limiter.reward(rule, 'pair');
+      assert.equal(
+        await client.exists('limit:client-auth:pair'),
+        0,
+        'a reward never leaves a negative count',
+      );
+    } finally {
+      client.disconnect();
+      await cleanup();
+    }
+  });
 });
 
 describe('redis token store', () => {

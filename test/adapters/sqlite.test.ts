@@ -5,11 +5,13 @@ import { openDatabase } from '../../adapters/sqlite/database.js';
 import { createSqliteTokenStore } from '../../adapters/sqlite/token-store.js';
 import { createSqliteCacheMarks } from '../../adapters/sqlite/cache-marks.js';
 import { createSqliteLimiter } from '../../adapters/sqlite/limiter.js';
+import { createSqliteStateReader } from '../../adapters/sqlite/state-reader.js';
 import { tempDir } from '../support/tessera.js';
 import { clientRecord, clientStoreContract } from './client-store-contract.js';
 import { tokenStoreContract } from './token-store-contract.js';
 import { cacheMarksContract } from './cache-marks-contract.js';
 import { limiterContract } from './limiter-contract.js';
+import { stateReaderContract } from './state-reader-contract.js';
 
 clientStoreContract('sqlite', async () => {
   const dir = tempDir();
@@ -38,6 +40,21 @@ cacheMarksContract('sqlite', async () => {
 limiterContract('sqlite', async () => {
   const { pair, dispose } = twoHandles((db) => createSqliteLimiter(db));
   return { limiters: pair, dispose };
+});
+
+stateReaderContract('sqlite', async () => {
+  const dir = tempDir();
+  const db = openDatabase(dir.dir);
+  const stores = {
+    marks: createSqliteCacheMarks(db),
+    limiter: createSqliteLimiter(db),
+    tokenStore: createSqliteTokenStore(db),
+  };
+  return {
+    ...stores,
+    reader: createSqliteStateReader(stores),
+    dispose: async () => (await stores.tokenStore.close(), dir.remove()),
+  };
 });
 
 tokenStoreContract('sqlite', async () => {

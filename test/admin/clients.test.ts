@@ -125,10 +125,10 @@ describe('admin API: client lifecycle', () => {
     assert.deepEqual((await introspect(tessera.url, ADMIN, firstToken)).body, { active: false });
     // The record is still stored; the provider refuses every record of a client that is not current.
     assert.ok(await tessera.container.tokenStore.adapter('ClientCredentials').find(firstToken));
-    assert.equal(await tessera.container.app.ClientCredentials.find(firstToken), undefined);
+    assert.equal(await tessera.container.provider.ClientCredentials.find(firstToken), undefined);
 
     await api(tessera, token, 'PATCH', `/clients/${clientId}`, { disabled: false });
-    assert.ok(await tessera.container.app.ClientCredentials.find(firstToken));
+    assert.ok(await tessera.container.provider.ClientCredentials.find(firstToken));
     assert.equal(
       (await introspect(tessera.url, ADMIN, firstToken)).body.active,
       true,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { clientCredentials, introspect, revoke, type Credentials } from '../support/oauth.js';
+import { clientCredentials, introspect, jwtSignedWith, revoke, type Credentials } from '../support/oauth.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, spawnTessera, TEST_CERTS_DIR, type TesseraProcess } from '../support/process.js';
@@ -128,18 +128,17 @@ describe('admin changes on one node, seen by another on the same stores', () => 
     assert.deepEqual([unknown.status, unknown.body.error], [400, 'invalid_target']);
   });
 
-  it('signs with a key rotated on the other node from its next token, and still accepts the older tokens', async () => {
+  it('signs with a key rotated on the other node within a second, and still accepts the older tokens', async () => {
     const creds = await register('jwt across a rotation');
     const resource = { resource: 'https://orders.example.com' };
     const before = String((await clientCredentials(b.url, creds, resource)).body.access_token);
     used.push(before);
     const rotated = await api(a.url, adminToken, 'POST', '/keys/rotate');
     assert.equal(rotated.status, 201);
-    const after = String((await clientCredentials(b.url, creds, resource)).body.access_token);
+    const after = await jwtSignedWith(b.url, creds, resource.resource, String(rotated.body.kid));
     used.push(after);
     const kidOf = (token: string) =>
       (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
-    assert.equal(kidOf(after), rotated.body.kid);
     for (const node of [a, b]) {
       const { keys } = (await (await fetch(`${node.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] };
       const kids = keys.map((key) => key.kid);

@@ -76,3 +76,27 @@ export const ADMIN: Credentials = {
   clientId: 'tessera-admin',
   secret: 'test-admin-secret-that-is-long-enough-0123456789',
 };
+
+/**
+ * A JWT access token for `resource` from `base`, asked for again until it is signed with `kid`:
+ * another node takes up a rotation within a second (README, "Signing keys"). Fails after
+ * `timeoutMs`, naming the kid it kept getting.
+ */
+export async function jwtSignedWith(
+  base: string,
+  creds: Credentials,
+  resource: string,
+  kid: string,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await clientCredentials(base, creds, { resource });
+    if (res.status !== 200) throw new Error(`token request failed: ${JSON.stringify(res.body)}`);
+    const token = String(res.body.access_token);
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid?: string };
+    if (header.kid === kid) return token;
+    if (Date.now() > deadline) throw new Error(`${base} still signs with ${header.kid}, not ${kid}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
