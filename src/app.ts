@@ -65,8 +65,7 @@ export function createApp(deps: AppDeps): Koa {
   const { logger } = deps;
   const app = new Koa();
   app.keys = deps.cookieKeys;
-  app.use(deps.metrics.middleware(routeOf));
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, deps.metrics.requestRecorder(routeOf)));
   app.use(securityHeaders(deps.issuer));
   app.use(unrouted(PROTOCOL_METHODS));
   for (const middleware of deps.beforeProtocol) app.use(middleware);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { LRUCache } from 'lru-cache';
 import Provider, { errors } from 'oidc-provider';
@@ -125,7 +125,7 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
   };
   // Presented ids may be anything, of any length: the counter's key holds a digest of the id.
   const pairKey = (clientId: string, address: string) =>
-    `${createHash('sha256').update(clientId).digest('base64url')}|${address}`;
+    `${hash('sha256', clientId, 'base64url')}|${address}`;
   const fresh = (entry: { loadedAt: number }) => now() - entry.loadedAt < maxAgeMs;
 
   /** The client's account and provider metadata, straight from the client store. */
@@ -166,7 +166,8 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
     if (!enabled) return (await load(clientId))?.metadata;
     const entry = clients.get(clientId);
     if (entry) {
-      const mark = await markFor(markOf(entry.accountId), request);
+      const name = markOf(entry.accountId);
+      const mark = request?.marks.get(name) ?? (await markFor(name, request));
       return entry.mark === mark && fresh(entry) ? entry.metadata : reload(clientId, entry.accountId, mark);
     }
     // First sight: learn the client's account. An unknown id is not remembered, so made-up ids
@@ -265,9 +266,11 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
      * The Client adapter's lookup. The first one of an authenticating request is the client
      * presented, and makes the request's combined read.
      */
-    async client(clientId: string): Promise<ProviderClientMetadata | undefined> {
+    client(clientId: string): Promise<ProviderClientMetadata | undefined> {
       const request = currentRequest();
-      if (request?.authenticating && request.presented === undefined) await presentedBy(request, clientId);
+      if (request?.authenticating && request.presented === undefined) {
+        return presentedBy(request, clientId).then(() => lookup(clientId, request));
+      }
       return lookup(clientId, request);
     },
 

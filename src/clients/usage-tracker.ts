@@ -60,17 +60,24 @@ export function createUsageTracker(deps: {
       }
     }
   };
+  // The hour's name is made once per hour, not per token.
+  let named = { hour: NaN, name: '' };
+  const currentHour = (at: number): string => {
+    const hour = Math.floor(at / HOUR_MS);
+    if (hour !== named.hour) named = { hour, name: hourOf(at) };
+    return named.name;
+  };
   const timer = setInterval(() => void flush(), deps.intervalMs ?? 30_000);
   timer.unref();
   return {
     /** A token was issued to the client: it was used now. */
     tokenIssued(clientId: string): void {
       touched.set(clientId, now());
-      countFor(clientId, hourOf(now())).tokens_issued += 1;
+      countFor(clientId, currentHour(now())).tokens_issued += 1;
     },
     /** The client failed to authenticate. */
     authFailed(clientId: string): void {
-      countFor(clientId, hourOf(now())).auth_failures += 1;
+      countFor(clientId, currentHour(now())).auth_failures += 1;
     },
     /** This process's counts for the client that are not written yet. */
     unwritten(clientId: string): UsageCount[] {

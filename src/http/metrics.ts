@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelAdapter, TokenStore } from '../stores/token-store.js';
 import type { Pingable } from './health.js';
@@ -89,26 +89,24 @@ export function createMetrics() {
       pingables = stores;
     },
 
-    /** Counts and times every request, labelled by what `routeOf` makes of it. */
-    middleware(routeOf: (ctx: Context) => string): Middleware {
+    /**
+     * Counts and times a finished request, labelled by what `routeOf` makes of it; called by the
+     * request log's middleware, which times every request once for both.
+     */
+    requestRecorder(routeOf: (ctx: Context) => string): (ctx: Context, seconds: number) => void {
       // Labelled children are made once per label set, not looked up by label hash per request.
       const counted = new Map<string, { inc(): void }>();
       const timed = new Map<string, { observe(value: number): void }>();
-      return async function measureRequest(ctx, next) {
-        const started = performance.now();
-        try {
-          await next();
-        } finally {
-          const route = routeOf(ctx);
-          const routeMethod = `${route} ${ctx.method}`;
-          const countKey = `${routeMethod} ${ctx.status}`;
-          let count = counted.get(countKey);
-          if (!count) counted.set(countKey, (count = requests.labels(route, ctx.method, String(ctx.status))));
-          count.inc();
-          let time = timed.get(routeMethod);
-          if (!time) timed.set(routeMethod, (time = durations.labels(route, ctx.method)));
-          time.observe((performance.now() - started) / 1000);
-        }
+      return function recordRequest(ctx, seconds) {
+        const route = routeOf(ctx);
+        const routeMethod = `${route} ${ctx.method}`;
+        const countKey = `${routeMethod} ${ctx.status}`;
+        let count = counted.get(countKey);
+        if (!count) counted.set(countKey, (count = requests.labels(route, ctx.method, String(ctx.status))));
+        count.inc();
+        let time = timed.get(routeMethod);
+        if (!time) timed.set(routeMethod, (time = durations.labels(route, ctx.method)));
+        time.observe(seconds);
       };
     },
 

@@ -89,9 +89,9 @@ export async function createGenerations(deps: {
 
     /** oidc-provider of the current key set, for the host app. */
     middleware(): Middleware {
-      return async function serveProtocol(ctx, next) {
+      return function serveProtocol(ctx, next) {
         // The keys published are read fresh; a store out of reach leaves the last ones.
-        if (ctx.path === ROUTES.jwks) await poll();
+        if (ctx.path === ROUTES.jwks) return poll().then(() => current.handle(ctx, next));
         return current.handle(ctx, next);
       };
     },

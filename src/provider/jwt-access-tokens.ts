@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientDirectory } from '../clients/client-directory.js';
 import type { KeySet, PrivateJwks } from '../keys/signing-keys.js';
@@ -83,10 +83,8 @@ export function jwtAccessTokens(deps: {
     return true;
   }
 
-  return async function jwtAccessTokens(ctx, next) {
-    await next();
+  async function answerForJwt(ctx: Context): Promise<void> {
     const introspection = ctx.path === ROUTES.introspection;
-    if (!introspection && ctx.path !== ROUTES.revocation) return;
     // oidc-provider authenticates the caller, then refuses any JWT as a token it does not keep.
     const { oidc } = ctx as Partial<KoaContextWithOIDC>;
     const caller = oidc?.client;
@@ -124,5 +122,11 @@ export function jwtAccessTokens(deps: {
     }
     const { grant_id: _grant, ...shown } = claims;
     ctx.body = { active: true, ...shown, token_type: 'Bearer' };
+  }
+
+  // Every other endpoint passes straight through.
+  return function jwtAccessTokens(ctx, next) {
+    if (ctx.path !== ROUTES.introspection && ctx.path !== ROUTES.revocation) return next();
+    return next().then(() => answerForJwt(ctx));
   };
 }

@@ -1,5 +1,5 @@
 import { parse } from 'node:querystring';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
 
 /** oidc-provider's own limit for request bodies. */
@@ -32,8 +32,7 @@ export function expandRequestedScope(catalog: ScopeCatalog, paths: ReadonlySet<s
     return all.length > requested.size ? all.join(' ') : undefined;
   };
 
-  return async function expandRequestedScope(ctx, next) {
-    if (!catalog.hasImplications || !paths.has(ctx.path)) return next();
+  async function expanding(ctx: Context, next: Next) {
     if (ctx.method === 'GET' || ctx.method === 'HEAD') {
       const { scope } = ctx.query;
       const wider = typeof scope === 'string' ? expanded(scope) : undefined;
@@ -51,5 +50,11 @@ export function expandRequestedScope(catalog: ScopeCatalog, paths: ReadonlySet<s
     if (wider !== undefined) form.scope = wider;
     ctx.request.body = form;
     return next();
+  }
+
+  // Deployments whose scopes imply nothing, and other endpoints, pass straight through.
+  return function expandRequestedScope(ctx, next) {
+    if (!catalog.hasImplications || !paths.has(ctx.path)) return next();
+    return expanding(ctx, next);
   };
 }
