@@ -207,6 +207,8 @@ export async function createContainer(
     now?: () => number;
     /** Where the provisioning file's `*_env` names are looked up (default: the process's). */
     env?: Record<string, string | undefined>;
+    /** How often the key ring is looked at for rotations made elsewhere (tests lengthen it). */
+    keyRingPollMs?: number;
   } = {},
 ): Promise<Container> {
   const opened = stores ?? (await openStores(config));
@@ -329,7 +331,13 @@ export async function createContainer(
       });
       return provider;
     };
-    const generations = await createGenerations({ signingKeys, build, logger, now: options.now });
+    const generations = await createGenerations({
+      signingKeys,
+      build,
+      logger,
+      now: options.now,
+      pollMs: options.keyRingPollMs,
+    });
     live.generations = generations;
     const principals = createPrincipalService({ provider: currentProvider, clientStore });
     const app = createApp({

@@ -95,19 +95,39 @@ export interface MongoClientStoreHandle {
   db: Db;
 }
 
+/** How long an operation waits on a MongoDB that does not answer before it fails. */
+const UNANSWERED_MS = 750;
+
 /**
  * Connects to MongoDB at `uri` (the database named in the URI, else `tessera`), creates the
  * collections' indexes and returns the client store.
  */
 export async function openMongoClientStore(
   uri: string,
-  options: { serverSelectionTimeoutMS?: number } = {},
+  options: { startTimeoutMs?: number } = {},
 ): Promise<MongoClientStoreHandle> {
   const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+    // A request that needs a MongoDB that stopped answering fails within a second (503), and
+    // service resumes within a second of it answering again (README, "Operations").
+    serverSelectionTimeoutMS: UNANSWERED_MS,
+    socketTimeoutMS: UNANSWERED_MS,
+    connectTimeoutMS: UNANSWERED_MS,
+    minHeartbeatFrequencyMS: 250,
     appName: 'tessera',
   });
-  await client.connect();
+  // At start a MongoDB that is still starting gets a few seconds.
+  const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
+  for (;;) {
+    try {
+      await client.connect();
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        await client.close();
+        throw error;
+      }
+    }
+  }
   const db = client.db();
   try {
     await Promise.all([

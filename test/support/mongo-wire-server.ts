@@ -62,6 +62,7 @@ export class MongoWireServer {
   private readonly collections = new Map<string, CollectionData>();
   private readonly cursors = new Map<string, { ns: string; docs: Document[] }>();
   private readonly sockets = new Set<Socket>();
+  private frozen = false;
   private nextCursor = 1n;
   private connectionId = 0;
   private sweeper: NodeJS.Timeout | undefined;
@@ -85,6 +86,18 @@ export class MongoWireServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Stops answering, like a server stopped with SIGSTOP: connections stay open, requests wait. */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Answers again, the requests that waited first. */
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.sockets) socket.resume();
+  }
+
   /** The documents of `db.collection`, for tests that look behind the driver. */
   documents(ns: string): Document[] {
     return this.collections.get(ns)?.docs ?? [];
@@ -94,6 +107,7 @@ export class MongoWireServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    if (this.frozen) socket.pause();
     const id = ++this.connectionId;
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {

@@ -15,6 +15,8 @@ export interface TestMongo {
   /** Drops that database (real MongoDB) or stops the double. */
   dispose(): Promise<void>;
   external: boolean;
+  /** The double itself (absent for a real MongoDB), for tests that make it stop answering. */
+  double?: MongoWireServer;
 }
 
 /**
@@ -41,5 +43,5 @@ export async function testMongo(name: string): Promise<TestMongo> {
   }
   const double = new MongoWireServer();
   const uri = withDatabase(await double.start(), database);
-  return { uri, external: false, dispose: () => double.stop() };
+  return { uri, external: false, double, dispose: () => double.stop() };
 }

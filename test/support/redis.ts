@@ -118,6 +118,8 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and files; what it had stored comes back. */
   start(): Promise<void>;
+  /** Kills the server (SIGKILL) and waits for it; what it wrote to its append-only file stays. */
+  kill(): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
   pause(): void;
   /** Lets a frozen server go on (SIGCONT). */
@@ -134,19 +136,21 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     server = spawnRedisServer(port, dir.dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
     await waitForRedis(port);
   };
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = server;
     server = undefined;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const gone = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
+    running.kill('SIGCONT');
+    running.kill(signal);
     await gone;
   };
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
     start,
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     pause: () => server?.kill('SIGSTOP'),
     resume: () => server?.kill('SIGCONT'),
     dispose: async () => {

@@ -40,6 +40,8 @@ export async function startTessera(
     mtls?: boolean;
     /** The clock secret overlaps are measured by. */
     now?: () => number;
+    /** How often the key ring is looked at (default: as in production). */
+    keyRingPollMs?: number;
   } = {},
 ): Promise<RunningTessera> {
   const ownDir = options.dataDir ? undefined : tempDir();
@@ -79,6 +81,7 @@ export async function startTessera(
   try {
     container = await createContainer(config, logger, await options.stores?.(dataDir), {
       ...(options.now ? { now: options.now } : {}),
+      ...(options.keyRingPollMs ? { keyRingPollMs: options.keyRingPollMs } : {}),
       env: { ...options.env },
     });
   } catch (error) {
