@@ -7,15 +7,19 @@ import { securityHeaders } from '../../src/http/security-headers.js';
 import { ADMIN, basic } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
-/** What contract section 8 asks of every response, and of HTML pages besides. */
+/** What every response carries, and what HTML pages carry besides. */
 function assertHeaders(res: Response, what: string, page: boolean) {
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
-  assert.equal(res.headers.get('referrer-policy'), 'no-referrer', what);
-  const csp = res.headers.get('content-security-policy') ?? '';
+  const csp = res.headers.get('content-security-policy');
   if (page) {
-    assert.match(csp, /frame-ancestors 'none'/, what);
-    assert.match(csp, /script-src 'self'(;|$)/, what);
-    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, what);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer', what);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY', what);
+    assert.match(csp ?? '', /frame-ancestors 'none'/, what);
+    assert.match(csp ?? '', /script-src 'self'(;|$)/, what);
+    assert.doesNotMatch(csp ?? '', /unsafe-inline|unsafe-eval/, what);
+  } else {
+    // JSON is never rendered: no page policy on it.
+    assert.equal(csp, null, what);
   }
 }
 
@@ -27,18 +31,23 @@ describe('security headers', () => {
   });
   after(async () => plain?.close());
 
-  it('add HSTS when the issuer is https (as behind a TLS-terminating proxy)', async () => {
+  it('add HSTS to every answer when the issuer is https (as behind a TLS-terminating proxy)', async () => {
     const app = new Koa();
     app.use(securityHeaders('https://auth.example.com'));
     app.use((ctx) => {
-      ctx.body = { ok: true };
+      ctx.body = ctx.path === '/page' ? '<!doctype html><p>page</p>' : { ok: true };
     });
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-      assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
-      assert.match(res.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const [json, page] = await Promise.all([fetch(`${base}/`), fetch(`${base}/page`)]);
+      for (const res of [json, page]) {
+        assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      }
+      assert.match(page.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+      assert.equal(json.headers.get('content-security-policy'), null);
     } finally {
       server.close();
     }
