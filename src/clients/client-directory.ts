@@ -53,6 +53,8 @@ interface RequestState {
   /** Introspection or revocation: the presented token's records are read with the rest. */
   readsToken: boolean;
   presented?: string;
+  /** The failure counter's key of the presented client id and this address. */
+  counterKey?: string;
   /** Account marks read during this request, by name. */
   marks: Map<string, string>;
   /** Token records read ahead, by `<model>:<id>`; each is handed out once. */
@@ -166,17 +168,16 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
     if (!enabled) return (await load(clientId))?.metadata;
     const entry = clients.get(clientId);
     if (entry) {
-      const name = markOf(entry.accountId);
-      const mark = request?.marks.get(name) ?? (await markFor(name, request));
+      const mark = await markFor(markOf(entry.accountId), request);
       return entry.mark === mark && fresh(entry) ? entry.metadata : reload(clientId, entry.accountId, mark);
     }
     // First sight: learn the client's account. An unknown id is not remembered, so made-up ids
     // cannot fill the cache.
     const first = await load(clientId);
     if (!first) return undefined;
-    const seen = request?.marks.get(markOf(first.accountId));
-    if (seen === undefined)
-      return reload(clientId, first.accountId, await markFor(markOf(first.accountId), request));
+    const name = markOf(first.accountId);
+    const seen = request?.marks.get(name);
+    if (seen === undefined) return reload(clientId, first.accountId, await markFor(name, request));
     // The mark was read earlier in this request, before this load: the load stands under it.
     clients.set(clientId, { ...first, mark: seen, loadedAt: now() });
     return first.metadata;
@@ -189,9 +190,10 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
    */
   async function presentedBy(request: RequestState, clientId: string): Promise<void> {
     request.presented = clientId;
+    request.counterKey = pairKey(clientId, request.address);
     const entry = enabled ? clients.get(clientId) : undefined;
     const mark = entry && markOf(entry.accountId);
-    const counter = { rule, key: pairKey(clientId, request.address) };
+    const counter = { rule, key: request.counterKey };
     const token: unknown = request.readsToken ? Provider.ctx?.oidc.params?.token : undefined;
     const records =
       typeof token === 'string' && OPAQUE_TOKEN.test(token)
@@ -247,12 +249,11 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
           await deps.onFailure?.(null);
           return;
         }
-        const { presented } = request;
-        if (presented === undefined) return;
+        const { presented, counterKey: key } = request;
+        if (presented === undefined || key === undefined) return;
         const body = ctx.body as { error?: unknown } | undefined;
         const failed = ctx.status === 401 && body?.error === 'invalid_client';
         if (failed) await deps.onFailure?.(presented);
-        const key = pairKey(presented, request.address);
         if (request.reserved) {
           if (failed) counted(request, request.reserved);
           else await limiter.reward(rule, key);
@@ -311,8 +312,9 @@ export function createClientDirectory(deps: ClientDirectoryDeps) {
      */
     secretCheck(): { source?: string; beforeHashing?: () => Promise<void> } {
       const request = currentRequest();
-      if (!request?.presented) return request ? { source: request.address } : {};
-      const key = pairKey(request.presented, request.address);
+      if (!request) return {};
+      const key = request.counterKey;
+      if (key === undefined) return { source: request.address };
       return {
         source: request.address,
         async beforeHashing() {

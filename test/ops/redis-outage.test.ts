@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { COMMAND_TIMEOUT_MS } from '../../adapters/redis/connection.js';
 import { clientCredentials, introspect, type Credentials } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
+import { spawnTessera, untilOk, type TesseraProcess } from '../support/process.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { tempDir } from '../support/tessera.js';
 
@@ -11,18 +10,6 @@ const UNAVAILABLE = {
   error: 'temporarily_unavailable',
   error_description: 'token_store is unavailable; retry shortly',
 };
-
-/** Asks until `ask` answers 200, or fails after `timeoutMs` with the last status. */
-async function untilOk(ask: () => Promise<{ status: number }>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let status = 0;
-  while (Date.now() < deadline) {
-    status = (await ask()).status;
-    if (status === 200) return;
-    await sleep(50);
-  }
-  assert.fail(`still ${status} after ${timeoutMs} ms`);
-}
 
 describe('Redis goes away and comes back', () => {
   const data = tempDir();

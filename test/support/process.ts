@@ -84,3 +84,18 @@ export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_0
     },
   };
 }
+
+/**
+ * Asks again every 50 ms until `ask` answers 200: a store that came back is served again without
+ * a restart. Fails after `timeoutMs` naming the last status.
+ */
+export async function untilOk(ask: () => Promise<{ status: number }>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let status = 0;
+  while (Date.now() < deadline) {
+    status = (await ask()).status;
+    if (status === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`still ${status} after ${timeoutMs} ms`);
+}
