@@ -30,7 +30,7 @@ export interface AppDeps {
   /** oidc-provider, mounted for the current signing keys (provider/generations.ts). */
   protocol: Middleware;
   logger: Logger;
-  /** The cookie-signing keys: the console reads the provider's signed sign-in cookie. */
+  /** The cookie-signing keys: oidc-provider, mounted here, signs its cookies with the host's keys. */
   cookieKeys: string[];
   issuer: string;
   stores: Pingable[];
@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.keys = deps.cookieKeys;
   app.use(requestLog(logger, deps.metrics.requestRecorder(routeOf)));
-  app.use(securityHeaders(deps.issuer));
+  app.use(securityHeaders(deps.issuer, [ROUTES.authorization, ROUTES.end_session]));
   app.use(unrouted(PROTOCOL_METHODS));
   for (const middleware of deps.beforeProtocol) app.use(middleware);
 
@@ -84,13 +84,8 @@ export function createApp(deps: AppDeps): Koa {
   ] as Middleware[]);
   app.use(function dispatch(ctx, next) {
     const { path } = ctx;
-    if (path.startsWith('/oauth/')) return next();
-    // RFC 8414 metadata is the same document as OIDC discovery.
-    if (path === '/.well-known/oauth-authorization-server') {
-      ctx.path = '/.well-known/openid-configuration';
-      return next();
-    }
-    return path.startsWith('/.well-known/') ? next() : own(ctx, next);
+    // oidc-provider serves both metadata documents (RFC 8414 and OIDC discovery) itself.
+    return path.startsWith('/oauth/') || path.startsWith('/.well-known/') ? next() : own(ctx, next);
   });
   app.use(deps.protocol);
   // Whatever escapes every handler has been answered 500 by Koa; it is logged here, once.

@@ -40,14 +40,8 @@ import { createSigningKeys, ROTATION_GRACE_SECONDS, type KeySet } from './keys/s
 import { createGenerations, type Generations } from './provider/generations.js';
 import { loadPki, type ClientCa } from './pki/pki.js';
 import type { CertificateSource } from './pki/request-certificate.js';
-import {
-  CLIENT_AUTH_ROUTES,
-  createProvider,
-  ID_TOKEN_TTL,
-  protocolErrors,
-  ROUTES,
-} from './provider/create-provider.js';
-import { expandRequestedScope } from './provider/requested-scope.js';
+import { CLIENT_AUTH_ROUTES, createProvider, ID_TOKEN_TTL, ROUTES } from './provider/create-provider.js';
+import { protocolErrors } from './provider/protocol-errors.js';
 import { jwtAccessTokens } from './provider/jwt-access-tokens.js';
 import type { ClientStore } from './stores/client-store.js';
 import type { CacheMarks } from './stores/cache-marks.js';
@@ -349,7 +343,7 @@ export async function createContainer(
       scrape: cluster.isWorker ? workerMetrics(metrics.registry) : () => metrics.registry.metrics(),
       beforeProtocol: [
         directory.middleware(),
-        protocolErrors(certificateSource),
+        protocolErrors(config.issuer, certificateSource),
         jwtAccessTokens({
           issuer: config.issuer,
           keys: () => generations.keys,
@@ -357,10 +351,6 @@ export async function createContainer(
           directory,
           tokenStore,
         }),
-        expandRequestedScope(
-          config.scopeCatalog,
-          new Set([ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token]),
-        ),
       ],
       interactions: interactionRoutes({
         provider: currentProvider,

@@ -21,6 +21,8 @@ export function withCurrentFields(record: ClientRecord): ClientRecord {
   return {
     ...record,
     application_type: stored.application_type ?? inferApplicationType(record.redirect_uris),
+    post_logout_redirect_uris: stored.post_logout_redirect_uris ?? [],
+    backchannel_logout_uri: stored.backchannel_logout_uri ?? null,
     require_consent: stored.require_consent ?? !record.first_party,
     previous_secret_hash: stored.previous_secret_hash ?? null,
     previous_secret_expires_at: stored.previous_secret_expires_at ?? null,
@@ -86,6 +88,7 @@ export function toProviderMetadata(
     // The oob label names no place to send anyone; the protocol never sees it.
     redirect_uris: record.redirect_uris.filter((uri) => uri !== OOB_REDIRECT),
     token_endpoint_auth_method: record.token_endpoint_auth_method,
+    post_logout_redirect_uris: record.post_logout_redirect_uris,
     account_id: record.account_id,
     access_token_ttl: record.access_token_ttl,
     first_party: record.first_party,
@@ -105,6 +108,11 @@ export function toProviderMetadata(
   const allowed = scopes.expand(scopeList(record.scope));
   if (allowed.length) metadata.scope = allowed.join(' ');
   if (record.jwks) metadata.jwks = record.jwks;
+  // OpenID Connect Back-Channel Logout 1.0: the logout token names the session (`sid`).
+  if (record.backchannel_logout_uri) {
+    metadata.backchannel_logout_uri = record.backchannel_logout_uri;
+    metadata.backchannel_logout_session_required = true;
+  }
   if (record.tls_client_certificate_bound_access_tokens) {
     metadata.tls_client_certificate_bound_access_tokens = true;
   }

@@ -34,6 +34,8 @@ export interface NewClient {
   description?: string;
   grant_types: string[];
   redirect_uris?: string[];
+  post_logout_redirect_uris?: string[];
+  backchannel_logout_uri?: string | null;
   scope: string;
   token_endpoint_auth_method: string;
   access_token_ttl?: number;
@@ -66,6 +68,8 @@ export function clientView(record: ClientRecord, now = Date.now()) {
     application_type: record.application_type,
     grant_types: [...record.grant_types],
     redirect_uris: [...record.redirect_uris],
+    post_logout_redirect_uris: [...record.post_logout_redirect_uris],
+    backchannel_logout_uri: record.backchannel_logout_uri,
     scope: record.scope,
     token_endpoint_auth_method: record.token_endpoint_auth_method,
     tls_client_certificate_bound_access_tokens: record.tls_client_certificate_bound_access_tokens,
@@ -106,6 +110,8 @@ const AUDITED_FIELDS = [
   'description',
   'grant_types',
   'redirect_uris',
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
   'scope',
   'token_endpoint_auth_method',
   'access_token_ttl',
@@ -221,6 +227,16 @@ export function createClientService(deps: ClientServiceDeps) {
       const problem = redirectUriProblem(uri, candidate.application_type);
       if (problem) throw redirectUriError(problem);
     }
+    // OpenID Connect RP-Initiated Logout 1.0: the same rules as redirect URIs.
+    for (const uri of candidate.post_logout_redirect_uris) {
+      const problem = redirectUriProblem(uri, candidate.application_type);
+      if (problem) throw metadataError(`post_logout_redirect_uris: ${problem}`, 'post_logout_redirect_uris');
+    }
+    if (candidate.backchannel_logout_uri !== null) {
+      // Back-Channel Logout 1.0 section 2.2: a URL Tessera POSTs to, so https or loopback http.
+      const problem = redirectUriProblem(candidate.backchannel_logout_uri, 'web');
+      if (problem) throw metadataError(`backchannel_logout_uri: ${problem}`, 'backchannel_logout_uri');
+    }
     if (
       ['private_key_jwt', 'self_signed_tls_client_auth'].includes(candidate.token_endpoint_auth_method) &&
       !candidate.jwks
@@ -268,6 +284,8 @@ export function createClientService(deps: ClientServiceDeps) {
       application_type: input.application_type ?? inferApplicationType(redirectUris),
       grant_types: input.grant_types,
       redirect_uris: redirectUris,
+      post_logout_redirect_uris: input.post_logout_redirect_uris ?? [],
+      backchannel_logout_uri: input.backchannel_logout_uri ?? null,
       scope: input.scope,
       token_endpoint_auth_method: input.token_endpoint_auth_method,
       tls_client_certificate_bound_access_tokens: input.tls_client_certificate_bound_access_tokens ?? false,

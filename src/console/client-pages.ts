@@ -56,6 +56,8 @@ interface ClientFormValues {
   client_name: string;
   description: string;
   redirect_uris: string;
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string;
   grant_types: string[];
   token_endpoint_auth_method: string;
   scope: string[];
@@ -104,6 +106,8 @@ const EMPTY_FORM: ClientFormValues = {
   client_name: '',
   description: '',
   redirect_uris: '',
+  post_logout_redirect_uris: '',
+  backchannel_logout_uri: '',
   grant_types: [],
   token_endpoint_auth_method: 'client_secret_basic',
   scope: [],
@@ -120,6 +124,8 @@ function valuesOf(form: Form): ClientFormValues {
     client_name: text(form, 'client_name'),
     description: text(form, 'description'),
     redirect_uris: text(form, 'redirect_uris'),
+    post_logout_redirect_uris: text(form, 'post_logout_redirect_uris'),
+    backchannel_logout_uri: text(form, 'backchannel_logout_uri'),
     grant_types: checked(form, 'grant_types'),
     token_endpoint_auth_method: text(form, 'token_endpoint_auth_method'),
     scope: checked(form, 'scope'),
@@ -136,6 +142,8 @@ const valuesFromClient = (client: ClientView): ClientFormValues => ({
   client_name: client.client_name,
   description: client.description,
   redirect_uris: client.redirect_uris.join('\n'),
+  post_logout_redirect_uris: client.post_logout_redirect_uris.join('\n'),
+  backchannel_logout_uri: client.backchannel_logout_uri ?? '',
   grant_types: client.grant_types,
   token_endpoint_auth_method: client.token_endpoint_auth_method,
   scope: client.scope.split(' ').filter(Boolean),
@@ -154,6 +162,8 @@ function apiBody(form: Form) {
     client_name: values.client_name,
     description: values.description,
     redirect_uris: lines(form, 'redirect_uris'),
+    post_logout_redirect_uris: lines(form, 'post_logout_redirect_uris'),
+    backchannel_logout_uri: values.backchannel_logout_uri.trim() || null,
     grant_types: values.grant_types,
     scope: values.scope.join(' '),
     access_token_ttl: wholeNumber(form, 'access_token_ttl'),

@@ -218,12 +218,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const session = ctx.state.consoleSession as ConsoleSession;
     if (session.tokens) await oauth.revoke(session.tokens);
     await sessions.destroy(session);
-    // The sign-in session of oidc-provider, found through its own signed cookie.
-    const signInSession = ctx.cookies.get('_session', { signed: true });
-    if (signInSession) {
-      const found = await deps.provider().Session.find(signInSession);
-      await found?.destroy();
-    }
+    // The sign-in session, as oidc-provider finds it for this browser.
+    const signInSession = await deps.provider().Session.get(ctx);
+    if (signInSession.accountId) await signInSession.destroy();
     setCookie(ctx, null);
     renderConsole(ctx, 'signed-out', {});
   }

@@ -1,5 +1,5 @@
 import helmet from 'helmet';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 const HSTS = 'max-age=31536000; includeSubDomains';
 
@@ -11,7 +11,7 @@ const HSTS = 'max-age=31536000; includeSubDomains';
  * of the CPU per token. `form-action` is left out: the sign-in form ends in a redirect to the
  * client's own redirect URI, which the browser would block under `form-action 'self'`.
  */
-export function securityHeaders(issuer: string): Middleware {
+export function securityHeaders(issuer: string, browserPaths: readonly string[] = []): Middleware {
   const https = new URL(issuer).protocol === 'https:';
   const pageHeaders = helmet({
     contentSecurityPolicy: {
@@ -35,11 +35,16 @@ export function securityHeaders(issuer: string): Middleware {
     crossOriginOpenerPolicy: false,
     crossOriginResourcePolicy: false,
   });
+  // helmet's middleware is synchronous; the response has not been written yet.
+  const setPageHeaders = (ctx: Context) => pageHeaders(ctx.req, ctx.res, () => undefined);
   return async function securityHeaders(ctx, next) {
     ctx.set('x-content-type-options', 'nosniff');
     if (https) ctx.set('strict-transport-security', HSTS);
+    // oidc-provider's own auto-submitting forms (a logout without a session) add their script's
+    // hash to a policy set before them, so its browser paths get the policy first.
+    const early = browserPaths.some((path) => ctx.path === path || ctx.path.startsWith(`${path}/`));
+    if (early) setPageHeaders(ctx);
     await next();
-    // helmet's middleware is synchronous; the response has not been written yet.
-    if (ctx.response.is('html')) pageHeaders(ctx.req, ctx.res, () => undefined);
+    if (!early && ctx.response.is('html')) setPageHeaders(ctx);
   };
 }

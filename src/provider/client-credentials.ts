@@ -1,7 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
 import type { KoaContextWithOIDC, Provider, ResourceServer } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
+import { scopeList } from '../scopes/scope-catalog.js';
+import type { RequestedScope } from './requested-scope.js';
 
 /**
  * Registers Tessera's `client_credentials` grant, built on the provider's public model classes.
@@ -15,7 +16,7 @@ import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
 export function registerClientCredentialsGrant(
   provider: Provider,
   certificateOf: (ctx: KoaContextWithOIDC) => X509Certificate | undefined,
-  scopes: Pick<ScopeCatalog, 'expand'>,
+  scopes: Pick<RequestedScope, 'expand'>,
   resourceServerInfo: (
     ctx: KoaContextWithOIDC,
     identifier: string,
@@ -56,8 +57,8 @@ export function registerClientCredentialsGrant(
     if (resourceServer) token.resourceServer = resourceServer;
     if (client.tlsClientCertificateBoundAccessTokens) {
       const certificate = certificateOf(ctx);
-      // Answered 401 invalid_client by the token route's post-middleware (create-provider.ts).
-      if (!certificate) throw new errors.InvalidGrant('mutual TLS client certificate not provided');
+      // Contract section 6: where a certificate is needed and none came, 401 invalid_client.
+      if (!certificate) throw new errors.InvalidClientAuth('mutual TLS client certificate not provided');
       token.setThumbprint('x5t', certificate);
     }
     ctx.oidc.entity('ClientCredentials', token);

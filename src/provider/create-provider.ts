@@ -1,4 +1,3 @@
-import type { Middleware } from 'koa';
 import Provider, {
   errors,
   interactionPolicy,
@@ -10,6 +9,7 @@ import type { Config } from '../config.js';
 import { EXTRA_CLIENT_PROPERTIES } from '../clients/client-model.js';
 import type { ClientDirectory } from '../clients/client-directory.js';
 import { AUTH_METHODS } from '../clients/client-schema.js';
+import { LOOPBACK_HOSTS } from '../clients/redirect-uris.js';
 import type { SecretChecker } from '../crypto/secret-checker.js';
 import type { KeySet } from '../keys/signing-keys.js';
 import { subjectDn, thumbprint } from '../pki/certificates.js';
@@ -18,7 +18,9 @@ import { requestCertificate, type CertificateSource } from '../pki/request-certi
 import type { ClientStore } from '../stores/client-store.js';
 import type { ModelAdapter, TokenPayload, TokenStore } from '../stores/token-store.js';
 import { registerClientCredentialsGrant } from './client-credentials.js';
-import { renderErrorPage } from '../http/pages.js';
+import { installHashedSecretCheck } from './hashed-secrets.js';
+import { requestedScope } from './requested-scope.js';
+import { renderErrorPage, renderPage } from '../http/pages.js';
 import { CONSOLE_ACCOUNT_PARAM } from '../interactions/login-service.js';
 import type { Consents } from '../interactions/consents.js';
 import { scopeList } from '../scopes/scope-catalog.js';
@@ -81,47 +83,11 @@ export const CLIENT_AUTH_ROUTES: ReadonlySet<string> = new Set([
   ROUTES.revocation,
 ]);
 
-/** What oidc-provider says when a request carried no client authentication at all. */
-const NO_CLIENT_AUTH = 'no client authentication mechanism provided';
-/** What oidc-provider says when a client uses a grant type it is not registered for. */
-const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
-
-const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
-
 /**
- * Brings oidc-provider's errors at the client-authenticating endpoints to RFC 6749 section 5.2
- * and the contract (sections 3 and 6), changing only those answers after the provider rendered
- * them:
- * - no client authentication at all is `401 invalid_client` (oidc-provider says `400
- *   invalid_request`; several mechanisms at once stay `invalid_request`);
- * - a grant type the client is not registered for is `400 unauthorized_client`;
- * - a client whose tokens are bound to its certificate and that came without one is `401
- *   invalid_client` whichever grant it used (oidc-provider says `400 invalid_grant`).
+ * The algorithms `private_key_jwt` assertions may use (RFC 7523). No HMAC: secrets are stored
+ * as argon2id hashes, so `client_secret_jwt` cannot be offered.
  */
-export function protocolErrors(source: CertificateSource): Middleware {
-  return async function protocolErrors(ctx, next) {
-    await next();
-    // Contract section 8: every 503 (a store down, the argon2 checks full) says when to retry.
-    if (ctx.status === 503 && !ctx.response.get('retry-after')) ctx.set('retry-after', '1');
-    if (!CLIENT_AUTH_ROUTES.has(ctx.path) || ctx.status !== 400) return;
-    const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
-    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
-    if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTH) {
-      ctx.status = 401;
-      ctx.body = { error: 'invalid_client', error_description: 'no client authentication was included' };
-    } else if (body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) {
-      ctx.body = { error: 'unauthorized_client', error_description: GRANT_NOT_ALLOWED };
-    } else if (
-      ctx.path === ROUTES.token &&
-      body?.error === 'invalid_grant' &&
-      oidc?.client?.tlsClientCertificateBoundAccessTokens &&
-      !requestCertificate(ctx, source)
-    ) {
-      ctx.status = 401;
-      ctx.body = INVALID_CLIENT;
-    }
-  };
-}
+export const CLIENT_AUTH_SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'];
 
 /**
  * A record that names a client (`clientId`) is found only while that client is current: not
@@ -153,6 +119,12 @@ export function currentClientsOnly(
   };
 }
 
+/** The name of the client a logout page is about, if the request named one. */
+const clientNameOf = (ctx: KoaContextWithOIDC): string | undefined => {
+  const client = ctx.oidc.client;
+  return client ? (client.clientName ?? client.clientId) : undefined;
+};
+
 /**
  * oidc-provider's prompts, with one more reason to sign in: the session's user is no longer
  * found (disabled or deleted since). Without it the provider would go on to consent with no user.
@@ -179,6 +151,7 @@ function interactionPolicyWithActiveUsers() {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, clientStore, tokenStore, clientCa, certificateSource } = deps;
   const clientCertificate = (ctx: KoaContextWithOIDC) => requestCertificate(ctx, certificateSource);
+  const scopes = requestedScope(config.scopeCatalog);
 
   const adapters = new Map<string, object>();
   const adapterFor = (name: string): object => {
@@ -252,8 +225,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: [...config.scopes],
     responseTypes: ['code'],
-    // The console names the tenant whose administrator signs in (interactions/login-service.ts).
-    extraParams: [CONSOLE_ACCOUNT_PARAM],
+    extraParams: {
+      // The console names the tenant whose administrator signs in (interactions/login-service.ts).
+      [CONSOLE_ACCOUNT_PARAM]: null,
+      // Checked by the provider as usual; then widened by what it implies (requested-scope.ts).
+      scope: function widenRequestedScope(ctx: KoaContextWithOIDC) {
+        scopes.widen(ctx);
+      },
+    },
     // The methods the admin API accepts are exactly the ones the provider offers.
     clientAuthMethods: [...AUTH_METHODS],
     pkce: { required: () => true },
@@ -314,6 +293,28 @@ export function createProvider(deps: ProviderDeps): Provider {
       // Not offered: Tessera binds tokens to certificates (RFC 8705), not to DPoP keys.
       dPoP: { enabled: false },
       userinfo: { enabled: true },
+      // OpenID Connect RP-Initiated Logout 1.0, on Tessera's own pages.
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          renderPage(ctx, 'logout', { form, clientName: clientNameOf(ctx) });
+        },
+        async postLogoutSuccessSource(ctx) {
+          renderPage(ctx, 'signed-out', { clientName: clientNameOf(ctx) });
+        },
+      },
+      // OpenID Connect Back-Channel Logout 1.0: clients with a backchannel_logout_uri get a
+      // signed logout token when the user's session ends.
+      backchannelLogout: { enabled: true },
+    },
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS as never },
+    // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection). The
+    // one kind Tessera makes, back-channel logout, may go to a loopback host on purpose: the
+    // admin API accepts http only there (README, "Logout").
+    fetch(url, options) {
+      if (!LOOPBACK_HOSTS.has(new URL(url).hostname)) return globalThis.fetch(url, options);
+      const { dispatcher: _protected, ...direct } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, direct);
     },
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_PROPERTIES],
@@ -341,6 +342,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // clients may revoke their own tokens but not introspect.
       introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((method) => method !== 'none'),
       revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+      // RFC 8414 section 2: required wherever the methods above include private_key_jwt.
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_AUTH_SIGNING_ALGS,
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_AUTH_SIGNING_ALGS,
       ...(deps.mtlsBaseUrl
         ? {
             mtls_endpoint_aliases: {
@@ -359,6 +363,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Contract: a client with the refresh_token grant gets refresh tokens (no offline_access
     // needed). Rotation (always for public clients) and reuse detection are oidc-provider's.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Contract: public clients' refresh tokens rotate on every use (unless sender-constrained,
+    // as oidc-provider's default); other clients' once 70 % of their lifetime has passed.
+    // The refresh grant calls this between its scope check and its access token, so a
+    // narrowed scope is widened here (requested-scope.ts).
+    rotateRefreshToken(ctx) {
+      scopes.widen(ctx);
+      const { RefreshToken: refreshToken, Client: client } = ctx.oidc.entities;
+      if (client?.clientAuthMethod === 'none' && !refreshToken?.isSenderConstrained()) return true;
+      return (refreshToken?.ttlPercentagePassed() ?? 0) >= 70;
+    },
     // Contract 5.1 `require_consent`: without it, the requested scopes are granted without
     // asking; with it, the consent page shows unless this user already granted this client
     // every requested scope (remembered across sign-ins). Otherwise the consent page extends
@@ -447,18 +461,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
 
-  // Secrets are stored as argon2id hashes; the provider's plaintext compare cannot check them.
-  // A flood of checks answers 503 (SecretChecksBusyError renders so) rather than queueing forever.
-  provider.Client.prototype.compareClientSecret = function compareHashedSecret(presented: string) {
-    const previousExpiry = this['previous_secret_expires_at'];
-    const hashes = {
-      current: String(this.clientSecret ?? ''),
-      previous: typeof this['previous_secret_hash'] === 'string' ? this['previous_secret_hash'] : undefined,
-      previousExpiresAt: typeof previousExpiry === 'string' ? Date.parse(previousExpiry) : undefined,
-    };
-    return deps.secrets.checkClientSecret(this.clientId, hashes, presented, deps.directory.secretCheck());
-  };
-
-  registerClientCredentialsGrant(provider, clientCertificate, config.scopeCatalog, resourceServerInfo);
+  installHashedSecretCheck(provider, deps);
+  registerClientCredentialsGrant(provider, clientCertificate, scopes, resourceServerInfo);
   return provider;
 }

@@ -1,60 +1,37 @@
-import { parse } from 'node:querystring';
-import type { Context, Middleware, Next } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
 
-/** oidc-provider's own limit for request bodies. */
-const BODY_LIMIT = 56 * 1024;
-
-async function readForm(ctx: Context): Promise<Record<string, string | string[]> | undefined> {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > BODY_LIMIT) return undefined;
-    chunks.push(chunk);
-  }
-  const text = new TextDecoder(ctx.request.charset || 'utf-8').decode(Buffer.concat(chunks, received));
-  return parse(text) as Record<string, string | string[]>;
+/**
+ * The one owner of request-side scope expansion (README, "Scope catalog"): asking for a scope
+ * is asking for everything it implies. oidc-provider grants exactly the scopes a request names,
+ * and has no setting for implied scopes, so Tessera widens the `scope` parameter after
+ * oidc-provider parsed and checked it (`ctx.oidc.params`), never the request itself. Each
+ * request is widened once, where the provider hands it over:
+ * - authorization and pushed authorization requests: the `extraParams` validator of `scope`,
+ *   which oidc-provider runs once the request's parameters are checked (the library's own recipe
+ *   for a default scope does the same);
+ * - a refresh that narrows its scope: the refresh grant's `rotateRefreshToken` call, the one
+ *   hook that runs between its scope check and the new access token;
+ * - client credentials: Tessera's own grant (client-credentials.ts), through {@link expand}.
+ * Deployments whose scopes imply nothing change nothing here.
+ */
+export interface RequestedScope {
+  /** The scopes and everything they imply, in catalog order (unknown scopes kept, last). */
+  expand(scopes: readonly string[]): string[];
+  /** Widens the parsed `scope` parameter of the request in place, if it names any scope. */
+  widen(ctx: KoaContextWithOIDC): void;
 }
 
-/**
- * Contract section 10: asking for a scope is asking for everything it implies. oidc-provider
- * grants exactly the scopes a request names, so the `scope` parameter is expanded before it
- * reads the request: in the query of an authorization request, and in the form body of a posted
- * or pushed authorization request and of a token request (a refresh narrowing its scope).
- * A form body is handed on parsed, which oidc-provider accepts from an upstream parser.
- * Deployments whose scopes imply nothing skip this altogether.
- */
-export function expandRequestedScope(catalog: ScopeCatalog, paths: ReadonlySet<string>): Middleware {
-  const expanded = (scope: string): string | undefined => {
-    const requested = new Set(scopeList(scope));
-    const all = catalog.expand(requested);
-    return all.length > requested.size ? all.join(' ') : undefined;
-  };
-
-  async function expanding(ctx: Context, next: Next) {
-    if (ctx.method === 'GET' || ctx.method === 'HEAD') {
-      const { scope } = ctx.query;
-      const wider = typeof scope === 'string' ? expanded(scope) : undefined;
-      if (wider !== undefined) ctx.query = { ...ctx.query, scope: wider };
-      return next();
-    }
-    if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return next();
-    const form = await readForm(ctx);
-    if (form === undefined) {
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_request', error_description: 'failed to parse the request body' };
-      return;
-    }
-    const wider = typeof form.scope === 'string' ? expanded(form.scope) : undefined;
-    if (wider !== undefined) form.scope = wider;
-    ctx.request.body = form;
-    return next();
-  }
-
-  // Deployments whose scopes imply nothing, and other endpoints, pass straight through.
-  return function expandRequestedScope(ctx, next) {
-    if (!catalog.hasImplications || !paths.has(ctx.path)) return next();
-    return expanding(ctx, next);
+export function requestedScope(catalog: Pick<ScopeCatalog, 'expand' | 'hasImplications'>): RequestedScope {
+  const expand = (scopes: readonly string[]) => catalog.expand(scopes);
+  return {
+    expand,
+    widen(ctx) {
+      const params = ctx.oidc.params as { scope?: unknown } | undefined;
+      if (!catalog.hasImplications || typeof params?.scope !== 'string') return;
+      const requested = scopeList(params.scope);
+      const all = expand(requested);
+      if (all.length > new Set(requested).size) params.scope = all.join(' ');
+    },
   };
 }

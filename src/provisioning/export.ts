@@ -31,6 +31,8 @@ function exportedClient(client: ClientRecord, usernames: Map<string, string>): P
     application_type: client.application_type,
     grant_types: [...client.grant_types],
     redirect_uris: [...client.redirect_uris],
+    post_logout_redirect_uris: [...client.post_logout_redirect_uris],
+    backchannel_logout_uri: client.backchannel_logout_uri,
     scope: client.scope,
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     access_token_ttl: client.access_token_ttl,

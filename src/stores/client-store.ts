@@ -29,6 +29,10 @@ export interface ClientRecord {
   application_type: 'web' | 'native';
   grant_types: string[];
   redirect_uris: string[];
+  /** Where RP-initiated logout may send the browser back to (exact match). */
+  post_logout_redirect_uris: string[];
+  /** Where back-channel logout tokens are POSTed when a user's session ends. */
+  backchannel_logout_uri: string | null;
   scope: string;
   token_endpoint_auth_method: string;
   tls_client_certificate_bound_access_tokens: boolean;

@@ -98,10 +98,40 @@ describe('client_credentials grant', () => {
     }
   });
 
-  it('accepts the secret in the header or the body for either secret method', async () => {
-    // oidc-provider treats client_secret_basic and client_secret_post as one family.
-    assert.equal((await clientCredentials(tessera.url, { ...machine, method: 'post' })).status, 200);
-    assert.equal((await clientCredentials(tessera.url, { ...postClient, method: 'basic' })).status, 200);
+  it('holds each client to its registered secret method, with a Basic challenge to Basic requests', async () => {
+    const refused = {
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    };
+    // RFC 7591 section 2: client_secret_basic sending its secret in the body, and the reverse.
+    const inBody = await clientCredentials(tessera.url, { ...machine, method: 'post' });
+    assert.equal(inBody.status, 401);
+    assert.deepEqual(inBody.body, refused);
+    assert.equal(inBody.headers.get('www-authenticate'), null);
+    const inHeader = await clientCredentials(tessera.url, { ...postClient, method: 'basic' });
+    assert.equal(inHeader.status, 401);
+    assert.deepEqual(inHeader.body, refused);
+    assert.match(inHeader.headers.get('www-authenticate') ?? '', /^Basic realm="http:\/\/127\.0\.0\.1:\d+"/);
+    // Each method still works as registered.
+    assert.equal((await clientCredentials(tessera.url, machine)).status, 200);
+    assert.equal((await clientCredentials(tessera.url, postClient)).status, 200);
+  });
+
+  it('challenges every 401 to a Basic request, an empty client id included (RFC 6749 5.2)', async () => {
+    const empty = await postForm(
+      `${tessera.url}/oauth/token`,
+      { grant_type: 'client_credentials' },
+      basic('', 'x'),
+    );
+    assert.equal(empty.status, 401);
+    assert.deepEqual(empty.body, {
+      error: 'invalid_client',
+      error_description: 'no client authentication was included',
+    });
+    assert.match(empty.headers.get('www-authenticate') ?? '', /^Basic realm="/);
+    const wrong = await clientCredentials(tessera.url, { ...machine, secret: 'not-the-secret' });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.headers.get('www-authenticate') ?? '', /^Basic realm="/);
   });
 
   it('refuses credentials sent both in the header and in the body', async () => {

@@ -20,6 +20,11 @@ export class Browser {
     private readonly localAddress?: string,
   ) {}
 
+  /** The `Cookie` header this browser sends to its server. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   private remember(setCookies: string[]): void {
     for (const header of setCookies) {
       const [pair = ''] = header.split(';');
@@ -33,7 +38,7 @@ export class Browser {
 
   private async request(url: string, init: RequestInit = {}): Promise<Page> {
     const absolute = new URL(url, this.base).toString();
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const cookie = this.cookieHeader();
     const headers: Record<string, string> = {
       ...(init.headers as Record<string, string>),
       ...(cookie ? { cookie } : {}),
@@ -87,7 +92,7 @@ export class Browser {
     const form = forms.find((f) => f[1]!.endsWith(actionSuffix));
     if (!form) throw new Error(`no form ending in ${actionSuffix} on ${page.url}:\n${page.html}`);
     const hidden = Object.fromEntries(
-      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)].map((m) => [
         m[1]!,
         m[2]!,
       ]),
