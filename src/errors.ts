@@ -80,3 +80,38 @@ export class StoreUnavailableError extends errors.OIDCProviderError {
     this.error_description = `${store} is unavailable; retry shortly`;
   }
 }
+
+/** The uniqueness rules a caller can break, as the README's `409 conflict` describes them. */
+const CONFLICTS: Record<string, string> = {
+  client_name: 'a client with this client_name exists in the account',
+  username: 'a user with this username exists in the account',
+};
+
+/**
+ * The one conversion of the error family: anything thrown, as the error the caller gets.
+ * Tessera's own errors as they are; the store errors a caller caused in the README's shape;
+ * an unreachable store as 503; oidc-provider's errors (its checks serve Tessera's routes too,
+ * such as client metadata validation) with their own status and code when they may be shown;
+ * anything else 500.
+ */
+export function toAppError(caught: unknown): AppError {
+  if (caught instanceof AppError) return caught;
+  if (caught instanceof InvalidCursorError) return invalidRequest('cursor is not valid');
+  if (caught instanceof StoreConflictError && CONFLICTS[caught.field]) {
+    return new AppError(409, 'conflict', CONFLICTS[caught.field]!, { field: caught.field });
+  }
+  const storeDown = unavailableStore(caught);
+  if (storeDown) return unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown);
+  if (caught instanceof errors.OIDCProviderError && caught.expose) {
+    const description = caught.error_description ?? caught.message;
+    return new AppError(caught.statusCode, caught.error, description, { cause: caught });
+  }
+  return serverError(caught);
+}
+
+/** A store's unavailability, thrown directly or wrapped by the provider's adapters on the way through a model. */
+export function unavailableStore(caught: unknown): StoreUnavailableError | undefined {
+  if (caught instanceof StoreUnavailableError) return caught;
+  const cause = (caught as { cause?: unknown } | null)?.cause;
+  return cause instanceof StoreUnavailableError ? cause : undefined;
+}

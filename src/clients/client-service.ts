@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import { AppError, invalidRequest, notFound } from '../errors.js';
+import { AppError, toAppError, invalidRequest, notFound } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
 import type { ClientDirectory } from './client-directory.js';
@@ -155,6 +155,14 @@ export interface ClientServiceDeps {
   now?: () => number;
 }
 
+// Creation times strictly increase within a process, so "newest first" is the order clients
+// were made in, also for a provisioning file that creates several within a millisecond.
+let lastCreated = 0;
+const creationTime = (): string => {
+  lastCreated = Math.max(Date.now(), lastCreated + 1);
+  return new Date(lastCreated).toISOString();
+};
+
 export function createClientService(deps: ClientServiceDeps) {
   const { config, clientStore, tokenStore, audit, clientCa, change } = deps;
   const now = deps.now ?? Date.now;
@@ -258,13 +266,10 @@ export function createClientService(deps: ClientServiceDeps) {
       try {
         await deps.validateMetadata(metadata);
       } catch (error) {
-        const { error: code, error_description: description } = error as {
-          error?: string;
-          error_description?: string;
-        };
-        if (code === 'invalid_redirect_uri') throw redirectUriError(description ?? 'invalid redirect URI');
-        if (code === 'invalid_client_metadata') throw metadataError(description ?? 'invalid client metadata');
-        throw error;
+        // oidc-provider's own check of the metadata, in the README's error shape.
+        const refused = toAppError(error);
+        if (refused.code === 'invalid_redirect_uri') throw redirectUriError(refused.message);
+        throw refused;
       }
     }
   }
@@ -272,7 +277,7 @@ export function createClientService(deps: ClientServiceDeps) {
   async function buildRecord(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
     const usesSecret = SECRET_AUTH_METHODS.has(input.token_endpoint_auth_method);
     const secret = usesSecret ? (input.secret ?? generateSecret()) : null;
-    const createdAt = new Date().toISOString();
+    const createdAt = creationTime();
     const redirectUris = input.redirect_uris ?? [];
     const firstParty = input.first_party ?? false;
     const client: ClientRecord = {

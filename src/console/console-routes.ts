@@ -9,7 +9,8 @@ import { InactiveTokenError, type PrincipalService } from '../auth/principal.js'
 import type { ClientService } from '../clients/client-service.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../errors.js';
-import { logFailure, toAppError } from '../http/error-handler.js';
+import { toAppError } from '../errors.js';
+import { logFailure } from '../http/error-handler.js';
 import { renderErrorPage } from '../http/pages.js';
 import type { UserService } from '../users/user-service.js';
 import { accountPages } from './account-pages.js';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { toAppError } from '../http/error-handler.js';
+import { toAppError } from '../errors.js';
 import { renderConsole } from './render.js';
 
 /** The posted form: every field as given (a repeated field as a list). */

@@ -1,35 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
-import {
-  AppError,
-  InvalidCursorError,
-  invalidRequest,
-  serverError,
-  StoreConflictError,
-  StoreUnavailableError,
-  unavailable,
-} from '../errors.js';
-
-/** The uniqueness rules a caller can break, as the contract's `409 conflict` describes them. */
-const CONFLICTS: Record<string, string> = {
-  client_name: 'a client with this client_name exists in the account',
-  username: 'a user with this username exists in the account',
-};
-
-/**
- * Anything thrown, as the error the caller gets: Tessera's own errors as they are, the store
- * errors a caller caused in the contract's shape, an unreachable store as 503, anything else 500.
- */
-export function toAppError(caught: unknown): AppError {
-  if (caught instanceof AppError) return caught;
-  if (caught instanceof InvalidCursorError) return invalidRequest('cursor is not valid');
-  if (caught instanceof StoreConflictError && CONFLICTS[caught.field]) {
-    return new AppError(409, 'conflict', CONFLICTS[caught.field]!, { field: caught.field });
-  }
-  const storeDown = unavailableStore(caught);
-  if (storeDown) return unavailable(`${storeDown.store} is unavailable; retry shortly`, storeDown);
-  return serverError(caught);
-}
+import { type AppError, toAppError, unavailableStore } from '../errors.js';
 
 /** Logs what the operator must see of a failed request: which store is down, or a server error. */
 export function logFailure(logger: Logger, ctx: Context, caught: unknown, error: AppError): void {
@@ -40,13 +11,6 @@ export function logFailure(logger: Logger, ctx: Context, caught: unknown, error:
   } else if (error.status >= 500) {
     logger.error({ req_id: ctx.state.reqId, err: error.cause ?? error }, 'request failed');
   }
-}
-
-/** A store's unavailability, thrown directly or wrapped by the provider's adapters on the way through a model. */
-function unavailableStore(caught: unknown): StoreUnavailableError | undefined {
-  if (caught instanceof StoreUnavailableError) return caught;
-  const cause = (caught as { cause?: unknown } | null)?.cause;
-  return cause instanceof StoreUnavailableError ? cause : undefined;
 }
 
 /**

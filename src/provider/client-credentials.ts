@@ -5,13 +5,15 @@ import { scopeList } from '../scopes/scope-catalog.js';
 import type { RequestedScope } from './requested-scope.js';
 
 /**
- * Registers Tessera's `client_credentials` grant, built on the provider's public model classes.
- * It keeps the contract's scope rules, which the built-in handler does not have: no `scope`
- * means every scope the client is allowed, and any requested scope outside that set (including
- * ones the deployment does not know) is `invalid_scope`. The client's allowed set already holds
- * what its scopes imply; the granted scope is the request and what it implies, in catalog
- * order (contract section 10). Tokens of a client registered for
- * certificate binding are bound to the certificate of the request (RFC 8705).
+ * Registers Tessera's `client_credentials` grant in place of the built-in one (upstream:
+ * `lib/actions/grants/client_credentials.js`, whose behaviour test/oauth/upstream-behaviour.test.ts
+ * pins), built on the provider's public model classes and `registerGrantType`. It keeps the
+ * README's scope rules, which the built-in handler does not have: no `scope` means every scope
+ * the client is allowed, and any requested scope outside that set (including ones the
+ * deployment does not know, which the built-in grant drops silently) is `invalid_scope`. The
+ * client's allowed set already holds what its scopes imply; the granted scope is the request
+ * and what it implies, in catalog order (README, "Scope catalog"). Tokens of a client
+ * registered for certificate binding are bound to the certificate of the request (RFC 8705).
  */
 export function registerClientCredentialsGrant(
   provider: Provider,
@@ -57,7 +59,7 @@ export function registerClientCredentialsGrant(
     if (resourceServer) token.resourceServer = resourceServer;
     if (client.tlsClientCertificateBoundAccessTokens) {
       const certificate = certificateOf(ctx);
-      // Contract section 6: where a certificate is needed and none came, 401 invalid_client.
+      // RFC 8705 via the README ("Certificates"): no certificate where one is needed is 401 invalid_client.
       if (!certificate) throw new errors.InvalidClientAuth('mutual TLS client certificate not provided');
       token.setThumbprint('x5t', certificate);
     }

@@ -363,7 +363,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Contract: a client with the refresh_token grant gets refresh tokens (no offline_access
     // needed). Rotation (always for public clients) and reuse detection are oidc-provider's.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // Contract: public clients' refresh tokens rotate on every use (unless sender-constrained,
+    // README: public clients' refresh tokens rotate on every use (unless sender-constrained,
     // as oidc-provider's default); other clients' once 70 % of their lifetime has passed.
     // The refresh grant calls this between its scope check and its access token, so a
     // narrowed scope is widened here (requested-scope.ts).

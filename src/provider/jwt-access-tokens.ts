@@ -26,8 +26,10 @@ interface AccessTokenClaims extends JWTPayload {
 const INACTIVE = { active: false };
 
 /**
- * Introspection and revocation of JWT access tokens (RFC 9068), which oidc-provider neither
- * stores nor finds: after it authenticated the caller and found no stored token, a JWT signed
+ * Introspection and revocation of JWT access tokens (RFC 9068), which oidc-provider refuses as
+ * `unsupported_token_type` with no setting to change it (upstream: `lib/shared/
+ * reject_structured_tokens.js`, pinned by test/oauth/upstream-behaviour.test.ts). After the
+ * provider authenticated the caller and refused the token so, and only then, a JWT signed
  * here is checked by signature, lifetime, the denylist of revoked `jti`s (kept in the token
  * store until the token's `exp`), its client being current, and the grant it came from still
  * existing. Revoking one adds its `jti` to the denylist, on every node at once.

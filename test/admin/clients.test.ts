@@ -63,6 +63,8 @@ describe('admin API: client lifecycle', () => {
         application_type: 'web',
         grant_types: ['client_credentials'],
         redirect_uris: [],
+        post_logout_redirect_uris: [],
+        backchannel_logout_uri: null,
         scope: 'api:read',
         token_endpoint_auth_method: 'client_secret_basic',
         tls_client_certificate_bound_access_tokens: false,

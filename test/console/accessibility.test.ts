@@ -72,7 +72,7 @@ describe('console accessibility', () => {
 
     await h.page.goto('/admin/clients/new?preset=web');
     await h.page.getByLabel('Name', { exact: true }).fill('refused');
-    await h.page.getByLabel('Redirect URIs').fill('http://example.com/cb');
+    await h.page.getByLabel('Redirect URIs', { exact: true }).fill('http://example.com/cb');
     await h.page.getByRole('button', { name: 'Create client' }).click();
     await h.page.locator('#redirect_uris-error').waitFor();
     await check('client-refused');
@@ -109,7 +109,7 @@ describe('console accessibility', () => {
     await check('not-found');
   });
 
-  it('has none on the sign-in, no-access and signed-out pages either', async () => {
+  it('has none on the sign-in, no-access, logout and signed-out pages either', async () => {
     const context = await newContext(h.browser, h.tessera.url);
     const other = await context.newPage();
     await other.goto('/admin');
@@ -119,6 +119,13 @@ describe('console accessibility', () => {
     await other.getByRole('button', { name: 'Sign out' }).click();
     await other.getByRole('heading', { name: 'Signed out' }).waitFor();
     await check('signed-out', other);
+    // OpenID Connect RP-initiated logout: Tessera's confirmation and signed-out pages.
+    await signIn(other, 'mia', 'member-password-123');
+    await other.goto('/oauth/logout');
+    await check('logout', other);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    await check('logged-out', other);
     await context.close();
   });
 });

@@ -66,8 +66,23 @@ describe('console clients', () => {
     const created = await createClientInConsole(h.page, 'Web application', {
       Name: 'web-portal',
       'Redirect URIs': REDIRECT,
+      'Post-logout redirect URIs': 'https://app.example.com/signed-out\nhttps://app.example.com/bye',
+      'Back-channel logout URI': 'https://app.example.com/backchannel-logout',
     });
     assert.ok(created.secret);
+    const view = await api(h.tessera, h.root, 'GET', `/clients/${created.clientId}`);
+    assert.deepEqual(view.body.post_logout_redirect_uris, [
+      'https://app.example.com/signed-out',
+      'https://app.example.com/bye',
+    ]);
+    assert.equal(view.body.backchannel_logout_uri, 'https://app.example.com/backchannel-logout');
+    await h.page.goto(`/admin/clients/${created.clientId}`);
+    const details = await h.page.locator('main').innerText();
+    assert.match(
+      details,
+      /Post-logout redirect URIs\s+https:\/\/app\.example\.com\/signed-out\s+https:\/\/app\.example\.com\/bye/,
+    );
+    assert.match(details, /Back-channel logout URI\s+https:\/\/app\.example\.com\/backchannel-logout/);
     const token = await authorizationCode(created.clientId, created.secret);
     assert.equal(token.status, 200, JSON.stringify(token.body));
     assert.ok(token.body.refresh_token, 'the web preset includes refresh tokens');
@@ -298,18 +313,24 @@ describe('console clients', () => {
     await h.page.goto('/admin/clients/new?preset=web');
     await h.page.getByLabel('Name', { exact: true }).fill('typed-name');
     await h.page.getByLabel('Description').fill('kept description');
-    await h.page.getByLabel('Redirect URIs').fill('http://app.example.com/callback');
+    await h.page.getByLabel('Redirect URIs', { exact: true }).fill('http://app.example.com/callback');
     await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create client' }));
     assert.equal(await h.page.getByLabel('Name', { exact: true }).inputValue(), 'typed-name');
     assert.equal(await h.page.getByLabel('Description').inputValue(), 'kept description');
-    assert.equal(await h.page.getByLabel('Redirect URIs').inputValue(), 'http://app.example.com/callback');
+    assert.equal(
+      await h.page.getByLabel('Redirect URIs', { exact: true }).inputValue(),
+      'http://app.example.com/callback',
+    );
     assert.equal(
       await h.page.locator('#redirect_uris-error').textContent(),
       '"http://app.example.com/callback" must use https (plain http only for loopback hosts)',
     );
-    assert.equal(await h.page.getByLabel('Redirect URIs').getAttribute('aria-invalid'), 'true');
+    assert.equal(
+      await h.page.getByLabel('Redirect URIs', { exact: true }).getAttribute('aria-invalid'),
+      'true',
+    );
 
-    await h.page.getByLabel('Redirect URIs').fill(REDIRECT);
+    await h.page.getByLabel('Redirect URIs', { exact: true }).fill(REDIRECT);
     await h.page.getByLabel('Access token lifetime (seconds)').fill('5');
     await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create client' }));
     assert.equal(
@@ -320,6 +341,20 @@ describe('console clients', () => {
     assert.ok(
       await h.page.getByRole('group', { name: 'Grant types' }).getByLabel('Refresh token').isChecked(),
     );
+
+    // A post-logout redirect URI follows the redirect URI rules, and is shown at its field.
+    await h.page.getByLabel('Access token lifetime (seconds)').fill('');
+    await h.page.getByLabel('Post-logout redirect URIs').fill('http://app.example.com/out');
+    await clickAndLoad(h.page, h.page.getByRole('button', { name: 'Create client' }));
+    assert.equal(
+      await h.page.locator('#post_logout_redirect_uris-error').textContent(),
+      'post_logout_redirect_uris: "http://app.example.com/out" must use https (plain http only for loopback hosts)',
+    );
+    assert.equal(
+      await h.page.getByLabel('Post-logout redirect URIs').inputValue(),
+      'http://app.example.com/out',
+    );
+    await h.page.getByLabel('Post-logout redirect URIs').fill('');
 
     // A duplicate name is shown at the name.
     await h.page.getByLabel('Access token lifetime (seconds)').fill('');

@@ -2,6 +2,51 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
+/**
+ * The checks of Authlib's `AuthorizationServerMetadata.validate()` (authlib/oauth2/rfc8414/models.py),
+ * without its https checks, which it lifts for a plain-http issuer under AUTHLIB_INSECURE_TRANSPORT.
+ */
+function strictMetadataProblems(metadata: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const isList = (key: string) => metadata[key] === undefined || Array.isArray(metadata[key]);
+  if (typeof metadata.issuer !== 'string' || /[?#]/.test(metadata.issuer))
+    problems.push('"issuer" is invalid');
+  if (!Array.isArray(metadata.response_types_supported))
+    problems.push('"response_types_supported" is required');
+  const grants = (metadata.grant_types_supported as string[] | undefined) ?? [
+    'authorization_code',
+    'implicit',
+  ];
+  if (grants.includes('authorization_code') && typeof metadata.authorization_endpoint !== 'string')
+    problems.push('"authorization_endpoint" is required');
+  if (typeof metadata.token_endpoint !== 'string') problems.push('"token_endpoint" is required');
+  for (const key of [
+    'scopes_supported',
+    'response_modes_supported',
+    'grant_types_supported',
+    'code_challenge_methods_supported',
+    'ui_locales_supported',
+  ]) {
+    if (!isList(key)) problems.push(`"${key}" MUST be JSON array`);
+  }
+  for (const endpoint of ['token', 'introspection', 'revocation']) {
+    const methods = metadata[`${endpoint}_endpoint_auth_methods_supported`];
+    const key = `${endpoint}_endpoint_auth_signing_alg_values_supported`;
+    const algs = metadata[key];
+    if (!isList(`${endpoint}_endpoint_auth_methods_supported`) || !isList(key)) {
+      problems.push(`"${key}" MUST be JSON array`);
+      continue;
+    }
+    const needsAlgs = ['private_key_jwt', 'client_secret_jwt'].some((m) =>
+      (methods as string[] | undefined)?.includes(m),
+    );
+    if (needsAlgs && algs === undefined) problems.push(`"${key}" is required`);
+    if ((algs as string[] | undefined)?.includes('none'))
+      problems.push(`the value "none" MUST NOT be used in "${key}"`);
+  }
+  return problems;
+}
+
 describe('metadata and keys', () => {
   let tessera: RunningTessera;
   before(async () => {
@@ -84,6 +129,30 @@ describe('metadata and keys', () => {
     } finally {
       await withMtls.close();
     }
+  });
+
+  it('passes a strict RFC 8414 validator, with the client assertion algorithms of every endpoint', async () => {
+    const { body } = await get('/.well-known/oauth-authorization-server');
+    assert.deepEqual(strictMetadataProblems(body), []);
+    const algs = ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'];
+    for (const endpoint of ['token', 'introspection', 'revocation']) {
+      assert.ok(
+        (body[`${endpoint}_endpoint_auth_methods_supported`] as string[]).includes('private_key_jwt'),
+      );
+      assert.deepEqual(body[`${endpoint}_endpoint_auth_signing_alg_values_supported`], algs, endpoint);
+    }
+    // Without them, the validator refuses the document, as Authlib does.
+    const { revocation_endpoint_auth_signing_alg_values_supported: _dropped, ...incomplete } = body;
+    assert.deepEqual(strictMetadataProblems(incomplete), [
+      '"revocation_endpoint_auth_signing_alg_values_supported" is required',
+    ]);
+  });
+
+  it('advertises RP-initiated and back-channel logout', async () => {
+    const { body } = await get('/.well-known/openid-configuration');
+    assert.equal(body.end_session_endpoint, `${tessera.url}/oauth/logout`);
+    assert.equal(body.backchannel_logout_supported, true);
+    assert.equal(body.backchannel_logout_session_supported, true);
   });
 
   it('publishes public signing keys only', async () => {

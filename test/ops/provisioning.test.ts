@@ -361,6 +361,8 @@ describe('provisioning file', () => {
           client_name: 'site',
           grant_types: ['authorization_code', 'refresh_token'],
           redirect_uris: ['https://site.example/cb'],
+          post_logout_redirect_uris: ['https://site.example/signed-out'],
+          backchannel_logout_uri: 'https://site.example/backchannel-logout',
           scope: 'openid',
           require_consent: false,
         },
@@ -395,6 +397,9 @@ describe('provisioning file', () => {
       );
       const worker = (account.clients as Record<string, unknown>[])[0]!;
       assert.equal(worker.service_user, 'robot');
+      const site = (account.clients as Record<string, unknown>[])[1]!;
+      assert.deepEqual(site.post_logout_redirect_uris, ['https://site.example/signed-out']);
+      assert.equal(site.backchannel_logout_uri, 'https://site.example/backchannel-logout');
 
       // Add the secrets, apply to an empty deployment: the same account comes out.
       const env: Record<string, string> = {};
