@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -170,6 +171,21 @@ describe('logout: RP-initiated (OpenID Connect RP-Initiated Logout 1.0) and back
     assertPageHeaders(success);
     assert.doesNotMatch(await success.text(), /<style|<script|@import/);
     await receiver.next();
+  });
+
+  it('without a session, continues by itself under a policy that allows only its own script', async () => {
+    const res = await fetch(`${tessera.url}/oauth/logout`, { headers: { accept: 'text/html' } });
+    assert.equal(res.status, 200);
+    assertPageHeaders(res);
+    const html = await res.text();
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const hash = createHash('sha256').update(script).digest('base64');
+    assert.match(
+      res.headers.get('content-security-policy')!,
+      new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'`),
+    );
+    assert.ok(html.includes(`<form method="post" action="${tessera.url}/oauth/logout/confirm">`), html);
+    assert.doesNotMatch(html.replaceAll(tessera.url, ''), /https?:\/\//, 'nothing from another host');
   });
 
   it('shows an error page and redirects nowhere for a post_logout_redirect_uri not registered', async () => {
