@@ -13,6 +13,14 @@ export function logFailure(logger: Logger, ctx: Context, caught: unknown, error:
   }
 }
 
+/** Answers `error` in the one error shape, never cached. */
+export function answerWith(ctx: Context, error: AppError): void {
+  ctx.status = error.status;
+  ctx.set('cache-control', 'no-store');
+  for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  ctx.body = error.toBody();
+}
+
 /**
  * Turns anything thrown by Tessera's own routes into the one error shape
  * `{"error", "error_description"}`; unexpected errors are logged and answered 500 without detail.
@@ -25,10 +33,7 @@ export function errorHandler(logger: Logger): Middleware {
     } catch (caught) {
       const error = toAppError(caught);
       logFailure(logger, ctx, caught, error);
-      ctx.status = error.status;
-      ctx.set('cache-control', 'no-store');
-      for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
-      ctx.body = error.toBody();
+      answerWith(ctx, error);
     }
   };
 }
