@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { ADMIN, clientCredentials, introspect } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
+import { spawnTessera, untilPrinted, type TesseraProcess } from '../support/process.js';
 import { startTessera, tempDir, type RunningTessera } from '../support/tessera.js';
 
 /** The samples of a Prometheus text scrape, as `name{labels}` → value. */
@@ -125,6 +125,8 @@ describe('GET /metrics with TESSERA_WORKERS', () => {
       TESSERA_WORKERS: '2',
       TESSERA_ADMIN_CLIENT_SECRET: secret,
     });
+    // The primary's scrape asks every worker: ready once both listen, not when the first does.
+    await untilPrinted(proc, '"msg":"tessera listening"', 2);
   });
   after(async () => {
     await proc?.stop();

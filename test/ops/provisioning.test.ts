@@ -463,8 +463,10 @@ describe('provisioning file', () => {
       TESSERA_PROVISION_FILE: provisionFile(ACME),
       ...SECRETS,
     });
-    const [one, two] = await Promise.all(data.map((dir) => spawnTessera(env(dir.dir))));
+    const starts = await Promise.allSettled(data.map((dir) => spawnTessera(env(dir.dir))));
+    const [one, two] = starts.map((start) => (start.status === 'fulfilled' ? start.value : undefined));
     try {
+      for (const start of starts) if (start.status === 'rejected') throw start.reason;
       const admin = { clientId: 'tessera-admin', secret: 'provisioning-admin-secret-0123456789abcdef' };
       const token = await tokenFor(one!.url, admin);
       const accounts = (await api(one!.url, token, 'GET', '/accounts')).body.data as { id: string }[];

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { api, tokenFor } from '../support/admin.js';
 import { basic, type Credentials } from '../support/oauth.js';
-import { spawnTessera, type TesseraProcess } from '../support/process.js';
+import { spawnTessera, untilPrinted, type TesseraProcess } from '../support/process.js';
 import { tempDir } from '../support/tessera.js';
 import { send } from '../support/tls.js';
 
@@ -53,13 +52,8 @@ describe('several workers on one port', () => {
     );
 
   it('starts the workers once prepared: one bootstrap, two listeners', async () => {
-    const listening = () =>
-      tessera
-        .stdout()
-        .split('\n')
-        .filter((line) => line.includes('"msg":"tessera listening"'));
     // Ready means one worker answers; the other may still be starting.
-    for (let i = 0; i < 100 && listening().length < 2; i += 1) await sleep(100);
+    await untilPrinted(tessera, '"msg":"tessera listening"', 2);
     const lines = tessera.stdout().split('\n');
     assert.equal(lines.filter((line) => line.includes('"msg":"tessera listening"')).length, 2);
     assert.equal(lines.filter((line) => line.includes('"msg":"supervising workers"')).length, 1);

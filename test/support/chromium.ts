@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before } from 'node:test';
+import { after, afterEach, before, type TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { tokenFor } from './admin.js';
 import { startTessera, type RunningTessera } from './tessera.js';
@@ -48,7 +48,30 @@ export async function newContext(
     viewport: { width: 1366, height: 900 },
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
+  // A step that cannot happen fails well inside the test's own limit, naming what it awaited.
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
   return context;
+}
+
+/** How long one browser step (a click, a fill, a navigation, a wait) may take. */
+export const STEP_TIMEOUT_MS = 15_000;
+
+/** What a failed console test was looking at: every open page's URL and title, and the server's last log lines. */
+export async function whereItStood(
+  browser: Browser | undefined,
+  tessera: RunningTessera | undefined,
+): Promise<string[]> {
+  const pages = await Promise.all(
+    (browser?.contexts() ?? []).flatMap((context) =>
+      context.pages().map(async (page) => {
+        const title = await page.title().catch(() => '(no title)');
+        return `page ${page.url()} "${title}"`;
+      }),
+    ),
+  );
+  const logs = (tessera?.logs ?? []).slice(-15).map((line) => `log ${line}`);
+  return [...pages, ...logs];
 }
 
 /** Clicks something that loads a new page (a link, or a form's button), and waits for that page. */
@@ -178,6 +201,11 @@ export function consoleHarness(
     harness.context = await newContext(browser, harness.tessera.url, options);
     harness.page = await harness.context.newPage();
     await signIn(harness.page, 'admin', ADMIN_PASSWORD);
+  });
+  afterEach(async (t) => {
+    const test = t as TestContext & { passed?: boolean };
+    if (test.passed !== false) return;
+    for (const line of await whereItStood(browser, harness.tessera)) test.diagnostic(line);
   });
   after(async () => {
     await browser?.dispose();

@@ -37,6 +37,14 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/** Every Tessera this test process started and that still runs. */
+const running = new Set<ChildProcess>();
+// A test that fails between starting a process and stopping it must not leave the process
+// running past the test file (nor keep the file from ending): it dies with the file.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Runs `node dist/src/main.js` as a real process with `env` on top of a minimal environment;
  * resolves once it answers `/healthz`, or rejects with its output if it exits or stalls first.
@@ -53,6 +61,8 @@ export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_0
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -83,6 +93,31 @@ export async function spawnTessera(env: Record<string, string>, timeoutMs = 20_0
       return exited(child);
     },
   };
+}
+
+/** Resolves once the process's standard output holds `text` `times` times; fails after `timeoutMs` naming it. */
+export function untilPrinted(
+  proc: TesseraProcess,
+  text: string,
+  times = 1,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const seen = () => proc.stdout().split(text).length - 1 >= times;
+  if (seen()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.child.stdout!.off('data', check);
+      reject(new Error(`"${text}" printed fewer than ${times} times in ${timeoutMs} ms:\n${proc.stdout()}`));
+    }, timeoutMs);
+    function check() {
+      if (!seen()) return;
+      clearTimeout(timer);
+      proc.child.stdout!.off('data', check);
+      resolve();
+    }
+    // Registered after spawnTessera's own listener, so the output is complete when this runs.
+    proc.child.stdout!.on('data', check);
+  });
 }
 
 /**
