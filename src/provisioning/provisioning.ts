@@ -73,12 +73,19 @@ async function at<T>(where: string, run: () => Promise<T>): Promise<T> {
  * Treats "another process created it first" (a conflict on the record's own key) as done: the
  * file asks for what exists now.
  */
-async function createOnce(key: string, create: () => Promise<unknown>): Promise<boolean> {
+async function createOnce(
+  key: string,
+  create: () => Promise<unknown>,
+  exists?: () => Promise<boolean>,
+): Promise<boolean> {
   try {
     await create();
     return true;
   } catch (error) {
     if (error instanceof StoreConflictError && error.field === key) return false;
+    // Another process applying the same file made this very record meanwhile, and a check that
+    // counts records (an account's client cap) counted it: the record is there, as intended.
+    if (exists && (await exists())) return false;
     throw error;
   }
 }
@@ -342,12 +349,16 @@ export function createProvisioning(deps: ProvisioningDeps) {
     const { clients } = servicesKeyedBy(stored);
     if (!stored) {
       let result: Awaited<ReturnType<ClientService['register']>> | undefined;
-      const created = await createOnce('client_id', async () => {
-        result = await clients.register(principal, fields, {
-          clientId: client.client_id,
-          ...definedOnly({ secret }),
-        });
-      });
+      const created = await createOnce(
+        'client_id',
+        async () => {
+          result = await clients.register(principal, fields, {
+            clientId: client.client_id,
+            ...definedOnly({ secret }),
+          });
+        },
+        async () => (await clientStore.getClient(client.client_id)) !== null,
+      );
       if (!created || !result) return;
       if (client.disabled) await clients.update(principal, client.client_id, { disabled: true });
       if (secret === undefined && result.secret !== null) {
