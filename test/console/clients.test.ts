@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { api } from '../support/admin.js';
 import { codeThroughForms } from '../support/browser.js';
 import { clickAndLoad, clipboardText, consoleHarness, createClientInConsole } from '../support/chromium.js';
-import { ADMIN, basic, clientCredentials, introspect, postForm } from '../support/oauth.js';
+import { ADMIN, clientCredentials, introspect, redeemCode } from '../support/oauth.js';
 import { mtlsToken } from '../support/tls.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -31,10 +31,8 @@ describe('console clients', () => {
       password: 'user-password-1234',
     });
     assert.ok(code, 'the authorization endpoint returned a code');
-    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
-    return secret
-      ? postForm(`${h.tessera.url}/oauth/token`, form, basic(clientId, secret))
-      : postForm(`${h.tessera.url}/oauth/token`, { ...form, client_id: clientId });
+    const request = { clientId, redirectUri: REDIRECT, code: code!, verifier };
+    return redeemCode(h.tessera.url, request, {}, secret ? { clientId, secret } : undefined);
   }
 
   it('"Machine to machine" creates a client-credentials client whose secret works at /oauth/token', async () => {

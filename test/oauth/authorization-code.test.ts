@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import type { Credentials } from '../support/oauth.js';
 import { Browser, pkce } from '../support/browser.js';
-import { basic, postForm } from '../support/oauth.js';
+import { basic, postForm, redeemCode } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 const REDIRECT = 'https://app.example.com/callback';
@@ -84,17 +84,13 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     assert.equal(redirect.searchParams.get('iss'), tessera.url);
     const code = redirect.searchParams.get('code')!;
 
-    const bad = await postForm(
-      `${tessera.url}/oauth/token`,
-      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: pkce().verifier },
-      basic(client.clientId, client.secret),
-    );
+    const request = { clientId: client.clientId, redirectUri: REDIRECT, code, verifier };
+    const bad = await redeemCode(tessera.url, { ...request, verifier: pkce().verifier }, {}, client);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid_grant');
 
     // The right verifier still redeems the code, once.
-    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
-    const good = await postForm(`${tessera.url}/oauth/token`, form, basic(client.clientId, client.secret));
+    const good = await redeemCode(tessera.url, request, {}, client);
     assert.equal(good.status, 200, JSON.stringify(good.body));
     const accessToken = String(good.body.access_token);
     const introspectIt = () =>
@@ -106,7 +102,7 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     assert.equal((await introspectIt()).body.active, true);
 
     // A replayed code is refused, and the tokens it produced are revoked.
-    const replay = await postForm(`${tessera.url}/oauth/token`, form, basic(client.clientId, client.secret));
+    const replay = await redeemCode(tessera.url, request, {}, client);
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
     assert.deepEqual((await introspectIt()).body, { active: false });
@@ -119,11 +115,8 @@ describe('authorization code with PKCE, through the login and consent pages', ()
     const next = await browser.submit(login, '/login', await newUser('erin'));
     const back = await browser.submit(next, '/confirm');
     const code = new URL(back.location!).searchParams.get('code')!;
-    const tokens = await postForm(
-      `${tessera.url}/oauth/token`,
-      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
-      basic(client.clientId, client.secret),
-    );
+    const request = { clientId: client.clientId, redirectUri: REDIRECT, code, verifier };
+    const tokens = await redeemCode(tessera.url, request, {}, client);
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     assert.equal(tokens.body.token_type, 'Bearer');
     assert.equal(tokens.body.scope, 'openid profile api:read');

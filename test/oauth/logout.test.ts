@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { authorizePath, Browser, pkce, type Page } from '../support/browser.js';
-import { basic, postForm, type Credentials } from '../support/oauth.js';
+import { redeemCode, type Credentials } from '../support/oauth.js';
 import { startTessera, type RunningTessera } from '../support/tessera.js';
 
 const REDIRECT = 'https://rp.example.com/callback';
@@ -87,11 +87,8 @@ describe('logout: RP-initiated (OpenID Connect RP-Initiated Logout 1.0) and back
     const back = await browser.submit(login, '/login', user);
     assert.ok(back.location?.startsWith(REDIRECT), back.html);
     const code = new URL(back.location!).searchParams.get('code')!;
-    const tokens = await postForm(
-      `${tessera.url}/oauth/token`,
-      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
-      basic(client.clientId, client.secret),
-    );
+    const request = { clientId: client.clientId, redirectUri: REDIRECT, code, verifier };
+    const tokens = await redeemCode(tessera.url, request, {}, client);
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     return String(tokens.body.id_token);
   }

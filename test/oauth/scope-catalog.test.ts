@@ -4,7 +4,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { authorizePath, Browser, pkce } from '../support/browser.js';
-import { ADMIN, basic, clientCredentials, introspect, postForm, type Credentials } from '../support/oauth.js';
+import {
+  ADMIN,
+  basic,
+  clientCredentials,
+  introspect,
+  postForm,
+  redeemCode,
+  type Credentials,
+} from '../support/oauth.js';
 import { startTessera, tempDir, type RunningTessera } from '../support/tessera.js';
 
 const REDIRECT = 'https://app.example.com/callback';
@@ -134,11 +142,7 @@ describe('scope catalog: one scope implying a family (api → api:read|write|del
     }
 
     const redeem = (code: string, verifier: string) =>
-      postForm(
-        `${tessera.url}/oauth/token`,
-        { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
-        basic(web.clientId, web.secret),
-      );
+      redeemCode(tessera.url, { clientId: web.clientId, redirectUri: REDIRECT, code, verifier }, {}, web);
     const refresh = (token: unknown, scope?: string) =>
       postForm(
         `${tessera.url}/oauth/token`,

@@ -47,20 +47,25 @@ export function clientCredentials(base: string, creds: Credentials, extra: Recor
   return postForm(`${base}/oauth/token`, form, basic(creds.clientId, creds.secret));
 }
 
-/** Redeems a code (from `codeThroughForms`) as a public client, with `extra` parameters. */
+/**
+ * Redeems a code (from `codeThroughForms`) with `extra` parameters: as the confidential client
+ * `caller` (HTTP Basic) when given, else as the public client `request.clientId`.
+ */
 export function redeemCode(
   base: string,
   request: { clientId: string; redirectUri: string; code: string; verifier: string },
   extra: Record<string, string> = {},
+  caller?: Credentials,
 ) {
-  return postForm(`${base}/oauth/token`, {
+  const form = {
     grant_type: 'authorization_code',
     code: request.code,
     code_verifier: request.verifier,
     redirect_uri: request.redirectUri,
-    client_id: request.clientId,
     ...extra,
-  });
+  };
+  if (caller) return postForm(`${base}/oauth/token`, form, basic(caller.clientId, caller.secret));
+  return postForm(`${base}/oauth/token`, { ...form, client_id: request.clientId });
 }
 
 export function introspect(base: string, caller: Credentials, token: string) {
