@@ -79,6 +79,10 @@ export interface Config {
   readonly provisionFile: string | undefined;
   /** How JWT access tokens are signed (`TESSERA_JWT_ALG`). */
   readonly jwtAlg: JwtAlg;
+  /** `TESSERA_SECRETS_KEY`: the first seals key material at rest, every one opens it. */
+  readonly secretsKeys: readonly Buffer[] | undefined;
+  /** `TESSERA_KEY_ROTATION_DAYS`: the signing keys' rotation schedule; undefined: off. */
+  readonly keyRotationDays: number | undefined;
 }
 
 /** The algorithms JWT access tokens may be signed with. */
@@ -97,6 +101,31 @@ export class ConfigError extends Error {
     super(`${variable}: ${reason}`);
     this.name = 'ConfigError';
   }
+}
+
+/** A 256-bit key as `TESSERA_SECRETS_KEY` lists it: 64 hex digits or 43 base64url characters. */
+export function parseSecretsKey(text: string): Buffer | undefined {
+  const key = /^[0-9a-f]{64}$/i.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[\w-]{43}$/.test(text)
+      ? Buffer.from(text, 'base64url')
+      : undefined;
+  return key?.length === 32 ? key : undefined;
+}
+
+/** The keys of `TESSERA_SECRETS_KEY`, first one first; a malformed one stops the start, unnamed. */
+export function parseSecretsKeys(value: string): Buffer[] {
+  const entries = value.split(',').map((entry) => entry.trim());
+  return entries.map((entry, i) => {
+    const key = parseSecretsKey(entry);
+    if (!key) {
+      throw new ConfigError(
+        'TESSERA_SECRETS_KEY',
+        `key ${i + 1} is not 256 bits (64 hex digits or 43 base64url characters)`,
+      );
+    }
+    return key;
+  });
 }
 
 type Env = Record<string, string | undefined>;
@@ -335,6 +364,19 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('TESSERA_PROVISION_FILE', `file not found: ${provisionFile}`);
   }
 
+  const secretsKeyValue = read(env, 'TESSERA_SECRETS_KEY');
+  const secretsKeys = secretsKeyValue === undefined ? undefined : parseSecretsKeys(secretsKeyValue);
+  if (mongodbUri && !secretsKeys) {
+    throw new ConfigError(
+      'TESSERA_SECRETS_KEY',
+      'is required with MONGODB_URI (README, "Key material at rest")',
+    );
+  }
+  const keyRotationDays =
+    read(env, 'TESSERA_KEY_ROTATION_DAYS') === undefined
+      ? undefined
+      : integer(env, 'TESSERA_KEY_ROTATION_DAYS', 0, 1, 365);
+
   return Object.freeze({
     port,
     mtlsPort,
@@ -362,5 +404,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers,
     provisionFile: provisionFile && path.resolve(provisionFile),
     jwtAlg: jwtAlg as JwtAlg,
+    secretsKeys: secretsKeys && Object.freeze(secretsKeys),
+    keyRotationDays,
   });
 }

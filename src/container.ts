@@ -35,6 +35,7 @@ import { createUsageTracker } from './clients/usage-tracker.js';
 import { createSecretChecker, type SecretChecker } from './crypto/secret-checker.js';
 import { ADMIN_SCOPE_SET, ConfigError, type Config } from './config.js';
 import { loadCookieKeys } from './crypto/keys.js';
+import { createSealer, loadSecretsKeys, withSealedValues } from './crypto/sealing.js';
 import { createKeyService } from './keys/key-service.js';
 import { createSigningKeys, ROTATION_GRACE_SECONDS, type KeySet } from './keys/signing-keys.js';
 import { createGenerations, type Generations } from './provider/generations.js';
@@ -82,8 +83,13 @@ export interface Container extends Stores {
   generated: GeneratedCredentials;
   /** Writes the noted client uses (`last_used_at`) now instead of at the next interval. */
   flushUsage(): Promise<void>;
+  /** Runs the key schedule's check now instead of at the next interval (`TESSERA_KEY_ROTATION_DAYS`). */
+  checkKeySchedule(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How often each node looks whether the key schedule is due. */
+const KEY_SCHEDULE_CHECK_MS = 60_000;
 
 /** Every Tessera key in Redis starts with this, so one Redis can serve other things too. */
 export const REDIS_KEY_PREFIX = 'tessera:';
@@ -205,10 +211,14 @@ export async function createContainer(
     keyRingPollMs?: number;
   } = {},
 ): Promise<Container> {
+  const secretsKeys = loadSecretsKeys(config);
   const opened = stores ?? (await openStores(config));
   // Store latency is measured here, where the stores are wired, for every implementation alike.
   const metrics = createMetrics();
-  const clientStore = withCurrentClientFields(timedStore(opened.clientStore, 'client_store', metrics));
+  const sealer = createSealer(secretsKeys.keys, config.mongodbUri ? 'MongoDB' : 'SQLite');
+  const clientStore = withCurrentClientFields(
+    withSealedValues(timedStore(opened.clientStore, 'client_store', metrics), sealer),
+  );
   const tokenStore = timedTokenStore(opened.tokenStore, metrics);
   const marks = timedStore(opened.marks, 'cache_marks', metrics);
   const limiter = timedStore(opened.limiter, 'limiter', metrics);
@@ -217,8 +227,9 @@ export async function createContainer(
     clientStore,
     onError: (err) => logger.warn({ err }, 'could not record last_used_at'),
   });
-  const live: { generations?: Generations } = {};
+  const live: { generations?: Generations; schedule?: NodeJS.Timeout } = {};
   const close = async () => {
+    clearInterval(live.schedule);
     live.generations?.close();
     await usage.close();
     await tokenStore.close();
@@ -284,6 +295,7 @@ export async function createContainer(
       signingKeys,
       audit,
       jwtAlg: config.jwtAlg,
+      rotationDays: config.keyRotationDays,
       afterRotation: async () => {
         await live.generations!.refresh();
       },
@@ -311,6 +323,7 @@ export async function createContainer(
         certificateSource,
         directory,
         secrets,
+        secretUsed: usage.secretUsed,
         mtlsBaseUrl: mtlsBaseUrl(config),
       });
       provider.on(
@@ -389,6 +402,20 @@ export async function createContainer(
     });
 
     const generated = await bootstrap({ config, clientStore, clients, users });
+    // Every node checks the key schedule at start and every minute; one of them rotates.
+    const checkKeySchedule = async () => {
+      try {
+        const rotated = await keys.rotateIfDue();
+        if (rotated) logger.info(rotated, 'signing keys rotated on schedule');
+      } catch (error) {
+        logger.warn({ err: error }, 'could not check the signing-key schedule');
+      }
+    };
+    if (config.keyRotationDays !== undefined) {
+      await checkKeySchedule();
+      live.schedule = setInterval(() => void checkKeySchedule(), KEY_SCHEDULE_CHECK_MS);
+      live.schedule.unref();
+    }
     if (config.provisionFile) {
       const provisioning = createProvisioning({
         config,
@@ -434,9 +461,10 @@ export async function createContainer(
         rejectUnauthorized: false,
         minVersion: 'TLSv1.2',
       },
-      generatedFiles: pki.generated,
+      generatedFiles: [...(secretsKeys.generatedFile ? [secretsKeys.generatedFile] : []), ...pki.generated],
       generated,
       flushUsage: usage.flush,
+      checkKeySchedule,
       close,
     };
   } catch (error) {

@@ -306,6 +306,33 @@ export function createMongoClientStore(client: MongoClient, db: Db): ClientStore
         { arrayFilters: [{ 'cert.serial': { $eq: serial } }], returnDocument: 'after', projection: HIDDEN },
       )) as ClientRecord | null;
     },
+    async replaceClientSecrets(clientId, version, secrets, updatedAt) {
+      if (!Number.isInteger(version)) throw new TypeError('version must be a whole number');
+      return (await clients.findOneAndUpdate(
+        { client_id: { $eq: text(clientId, 'client_id') }, secret_version: { $eq: version } },
+        {
+          $set: { secrets, secret_version: version + 1, updated_at: text(updatedAt, 'updated_at') },
+          // The fields of the one-secret layout, replaced by the list from now on.
+          $unset: { secret_hash: '', previous_secret_hash: '', previous_secret_expires_at: '' },
+        },
+        { returnDocument: 'after', projection: HIDDEN },
+      )) as ClientRecord | null;
+    },
+    async touchClientSecret(clientId, secretId, at, minIntervalMs) {
+      const staleBefore = new Date(Date.parse(text(at, 'at')) - minIntervalMs).toISOString();
+      await clients.updateOne(
+        {
+          client_id: { $eq: text(clientId, 'client_id') },
+          secrets: {
+            $elemMatch: {
+              id: { $eq: text(secretId, 'secret_id') },
+              $or: [{ last_used_at: null }, { last_used_at: { $lte: staleBefore } }],
+            },
+          },
+        },
+        { $set: { 'secrets.$.last_used_at': at } },
+      );
+    },
     async removeCertificates(clientId, serials) {
       await clientDocs.updateOne(
         { client_id: { $eq: text(clientId, 'client_id') } },

@@ -183,6 +183,35 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
          WHERE client_id = ? AND (json_extract(doc, '$.last_used_at') IS NULL OR json_extract(doc, '$.last_used_at') < ?)`,
       ).run(at, clientId, at);
     },
+    async replaceClientSecrets(clientId, version, secrets, updatedAt) {
+      return db
+        .transaction(() => {
+          const current = docOrNull<ClientRecord & Record<string, unknown>>(getClientRow.get(clientId));
+          if (!current || current.secret_version !== version) return null;
+          // The fields of the one-secret layout, replaced by the list from now on.
+          const {
+            secret_hash: _s,
+            previous_secret_hash: _p,
+            previous_secret_expires_at: _e,
+            ...rest
+          } = current;
+          const next = { ...rest, secrets, secret_version: version + 1, updated_at: updatedAt };
+          writeClient.run(nameKey(next.client_name), JSON.stringify(next), clientId);
+          return next;
+        })
+        .immediate();
+    },
+    async touchClientSecret(clientId, secretId, at, minIntervalMs) {
+      const staleBefore = new Date(Date.parse(at) - minIntervalMs).toISOString();
+      db.transaction(() => {
+        const current = docOrNull<ClientRecord>(getClientRow.get(clientId));
+        const secret = current?.secrets?.find((entry) => entry.id === secretId);
+        if (!current || !secret || (secret.last_used_at !== null && secret.last_used_at > staleBefore))
+          return;
+        secret.last_used_at = at;
+        writeClient.run(nameKey(current.client_name), JSON.stringify(current), clientId);
+      }).immediate();
+    },
     async deleteClient(clientId) {
       return db.prepare('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
     },
@@ -339,13 +368,15 @@ export function createSqliteClientStore(db: SqliteDatabase): ClientStore {
     },
 
     async replaceSecretValue(name, revision, next) {
-      return (
+      const replaced =
         db
           .prepare(
             "UPDATE secret_values SET value = ? WHERE name = ? AND json_extract(value, '$.revision') IS ?",
           )
-          .run(JSON.stringify(next), name, revision).changes === 1
-      );
+          .run(JSON.stringify(next), name, revision).changes === 1;
+      // Key material changes rarely: the replaced value leaves the file and its log at once.
+      if (replaced) db.pragma('wal_checkpoint(TRUNCATE)');
+      return replaced;
     },
 
     async appendAudit(entry) {

@@ -103,6 +103,8 @@ export function openDatabase(dataDir: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
+  // Deleted and replaced content is overwritten, so a replaced plain key leaves no trace in the file.
+  db.pragma('secure_delete = ON');
   db.exec(SCHEMA);
   return db;
 }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { clientSubjectDn } from '../pki/certificates.js';
 import { scopeList, type ScopeCatalog } from '../scopes/scope-catalog.js';
-import type { ClientRecord, ClientStore } from '../stores/client-store.js';
+import type { ClientRecord, ClientSecretRecord, ClientStore } from '../stores/client-store.js';
 
 /** RFC 6749's "no redirect" value: kept as a label on clients that never redirect. */
 export const OOB_REDIRECT = 'urn:ietf:wg:oauth:2.0:oob';
@@ -12,20 +13,51 @@ export const isPrivateUseUri = (uri: string): boolean => !/^https?:/i.test(uri) 
 export const inferApplicationType = (redirectUris: readonly string[]): 'web' | 'native' =>
   redirectUris.some(isPrivateUseUri) ? 'native' : 'web';
 
+/** How a client stored before secrets were a list kept them. */
+interface OneSecretLayout {
+  secret_hash?: string | null;
+  previous_secret_hash?: string | null;
+  previous_secret_expires_at?: string | null;
+}
+
+/**
+ * The secrets of a record in the one-secret layout: the current one, and the previous one of an
+ * overlap. Their ids derive from their hashes, so every read names them alike until the first
+ * change of the secrets stores them as a list.
+ */
+function secretsOfOneSecretLayout(record: ClientRecord & OneSecretLayout): ClientSecretRecord[] {
+  const entry = (hash: string, expiresAt: string | null): ClientSecretRecord => ({
+    id: createHash('sha256').update(hash).digest('base64url').slice(0, 22),
+    label: null,
+    hint: null,
+    hash,
+    created_at: record.created_at,
+    expires_at: expiresAt,
+    last_used_at: null,
+  });
+  const secrets: ClientSecretRecord[] = [];
+  if (record.secret_hash) secrets.push(entry(record.secret_hash, null));
+  if (record.previous_secret_hash && record.previous_secret_expires_at) {
+    secrets.push(entry(record.previous_secret_hash, record.previous_secret_expires_at));
+  }
+  return secrets;
+}
+
 /**
  * A client as read from the store, with the contract's values for fields that records written
  * by earlier versions lack (the same inference a create makes).
  */
 export function withCurrentFields(record: ClientRecord): ClientRecord {
-  const stored = record as Partial<ClientRecord> & ClientRecord;
+  const stored = record as Partial<ClientRecord> & ClientRecord & OneSecretLayout;
+  const { secret_hash: _s, previous_secret_hash: _p, previous_secret_expires_at: _e, ...current } = stored;
   return {
-    ...record,
+    ...current,
     application_type: stored.application_type ?? inferApplicationType(record.redirect_uris),
     post_logout_redirect_uris: stored.post_logout_redirect_uris ?? [],
     backchannel_logout_uri: stored.backchannel_logout_uri ?? null,
     require_consent: stored.require_consent ?? !record.first_party,
-    previous_secret_hash: stored.previous_secret_hash ?? null,
-    previous_secret_expires_at: stored.previous_secret_expires_at ?? null,
+    secrets: stored.secrets ?? secretsOfOneSecretLayout(stored),
+    secret_version: stored.secret_version ?? 1,
   };
 }
 
@@ -44,10 +76,25 @@ export function withCurrentClientFields(store: ClientStore): ClientStore {
       current(await store.addCertificate(clientId, certificate, updatedAt)),
     revokeCertificate: async (clientId, serial, updatedAt) =>
       current(await store.revokeCertificate(clientId, serial, updatedAt)),
+    replaceClientSecrets: async (clientId, version, secrets, updatedAt) =>
+      current(await store.replaceClientSecrets(clientId, version, secrets, updatedAt)),
   };
 }
 
-/** Auth methods that present a shared secret, so the client has a hashed `client_secret`. */
+/** Whether a secret still works at `now` (ms): it has no expiry, or it has not been reached. */
+export const secretWorks = (secret: ClientSecretRecord, now: number): boolean =>
+  secret.expires_at === null || Date.parse(secret.expires_at) > now;
+
+/** A secret as oidc-provider's client carries it, for the check in provider/hashed-secrets.ts. */
+export interface ProviderSecret {
+  id: string;
+  hint: string | null;
+  hash: string;
+  /** Epoch ms; null: no expiry. */
+  expires: number | null;
+}
+
+/** Auth methods that present a shared secret, so the client has hashed secrets. */
 export const SECRET_AUTH_METHODS: ReadonlySet<string> = new Set([
   'client_secret_basic',
   'client_secret_post',
@@ -59,14 +106,18 @@ export const EXTRA_CLIENT_PROPERTIES = [
   'access_token_ttl',
   'first_party',
   'service_user_id',
-  'secret_version',
+  'client_secrets',
   'certificate_thumbprints',
   'require_consent',
-  'previous_secret_hash',
-  'previous_secret_expires_at',
 ] as const;
 
-/** The metadata oidc-provider works from. Its `client_secret` is the argon2id hash. */
+/**
+ * What oidc-provider requires as `client_secret` of a secret-based client. Tessera's check
+ * ignores it and compares with `client_secrets` (argon2id hashes), so it matches no secret.
+ */
+const UNUSED_CLIENT_SECRET = 'see client_secrets';
+
+/** The metadata oidc-provider works from. Its secrets are argon2id hashes (`client_secrets`). */
 export type ProviderClientMetadata = Record<string, unknown> & { client_id: string };
 
 /**
@@ -94,15 +145,16 @@ export function toProviderMetadata(
     first_party: record.first_party,
     require_consent: record.require_consent,
     service_user_id: record.service_user_id,
-    secret_version: record.secret_version,
   };
-  if (SECRET_AUTH_METHODS.has(record.token_endpoint_auth_method) && record.secret_hash) {
-    metadata.client_secret = record.secret_hash;
-    // Whether the overlap is still on is decided per check (crypto/secret-checker.ts), not here.
-    if (record.previous_secret_hash && record.previous_secret_expires_at) {
-      metadata.previous_secret_hash = record.previous_secret_hash;
-      metadata.previous_secret_expires_at = record.previous_secret_expires_at;
-    }
+  if (SECRET_AUTH_METHODS.has(record.token_endpoint_auth_method)) {
+    metadata.client_secret = UNUSED_CLIENT_SECRET;
+    // Whether a secret has expired is decided per check (provider/hashed-secrets.ts), not here.
+    metadata.client_secrets = record.secrets.map((secret): ProviderSecret => ({
+      id: secret.id,
+      hint: secret.hint,
+      hash: secret.hash,
+      expires: secret.expires_at === null ? null : Date.parse(secret.expires_at),
+    }));
   }
   // oidc-provider refuses an empty scope string; no scope means "no scopes allowed" here.
   const allowed = scopes.expand(scopeList(record.scope));

@@ -5,6 +5,7 @@ import { jsonBody, listOptions, principalOf } from '../admin/request.js';
 import { invalidRequest } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import {
+  addSecretSchema,
   createClientSchema,
   GRANT_TYPES,
   parseBody,
@@ -75,8 +76,34 @@ export function clientRoutes(clients: ClientService): Router {
     ctx.body = {
       client_secret: await clients.rotateSecret(principalOf(ctx), ctx.params.id!, {
         previousSecretExpiresIn: options.previous_secret_expires_in,
+        revokeTokens: options.revoke_tokens === true,
       }),
     };
+  }
+
+  async function listSecrets(ctx: Context) {
+    ctx.body = await clients.listSecrets(principalOf(ctx), ctx.params.id!);
+  }
+
+  async function addSecret(ctx: Context) {
+    const body = jsonBody(ctx);
+    const options = body === undefined ? {} : parseBody(addSecretSchema, body, 'invalid_request');
+    ctx.body = await clients.addSecret(principalOf(ctx), ctx.params.id!, {
+      label: options.label,
+      expiresIn: options.expires_in,
+    });
+    ctx.status = 201;
+  }
+
+  async function deleteSecret(ctx: Context) {
+    const { revoke_tokens: revoke } = ctx.query;
+    if (revoke !== undefined && revoke !== 'true' && revoke !== 'false') {
+      throw invalidRequest('revoke_tokens must be true or false');
+    }
+    await clients.deleteSecret(principalOf(ctx), ctx.params.id!, ctx.params.secret!, {
+      revokeTokens: revoke === 'true',
+    });
+    ctx.status = 204;
   }
 
   async function endSecretOverlap(ctx: Context) {
@@ -116,6 +143,9 @@ export function clientRoutes(clients: ClientService): Router {
   router.delete('/clients/:id', write, deleteClient);
   router.post('/clients/:id/secret', write, rotateSecret);
   router.delete('/clients/:id/secret/previous', write, endSecretOverlap);
+  router.get('/clients/:id/secrets', read, listSecrets);
+  router.post('/clients/:id/secrets', write, addSecret);
+  router.delete('/clients/:id/secrets/:secret', write, deleteSecret);
   router.post('/clients/:id/certificate', write, issueCertificate);
   router.delete('/clients/:id/certificate/:serial', write, revokeCertificate);
   router.get('/client-ca', read, clientCa);

@@ -58,14 +58,27 @@ export const patchClientSchema = createClientSchema
   .extend({ disabled: z.boolean().optional() })
   .strict();
 
-/** `POST /clients/{id}/secret`: optionally keep the old secret working for a while. */
-export const rotateSecretSchema = z.strictObject({
-  previous_secret_expires_in: z
+/** A whole number of seconds within `min ..= max`. */
+export const seconds = (min: number, max: number) =>
+  z
     .number()
     .int('must be a whole number of seconds')
-    .min(1, 'must be between 1 and 86400 seconds')
-    .max(86400, 'must be between 1 and 86400 seconds')
-    .optional(),
+    .min(min, `must be between ${min} and ${max} seconds`)
+    .max(max, `must be between ${min} and ${max} seconds`);
+
+/**
+ * `POST /clients/{id}/secret`: optionally keep the other secrets working for a while, or (for a
+ * leaked secret) revoke every token of the client at once.
+ */
+export const rotateSecretSchema = z.strictObject({
+  previous_secret_expires_in: seconds(1, 86400).optional(),
+  revoke_tokens: z.boolean().optional(),
+});
+
+/** `POST /clients/{id}/secrets`: one more secret, optionally labelled and expiring (up to 10 years). */
+export const addSecretSchema = z.strictObject({
+  label: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+  expires_in: seconds(60, 315_360_000).optional(),
 });
 
 export type CreateClientInput = z.infer<typeof createClientSchema>;

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Config } from '../config.js';
-import { generateSecret, hashSecret } from '../crypto/secrets.js';
+import { generateSecret, hashSecret, verifySecret } from '../crypto/secrets.js';
 import { AppError, toAppError, invalidRequest, notFound } from '../errors.js';
 import { definedOnly } from '../objects.js';
 import type { ClientCa, IssuedCertificate } from '../pki/pki.js';
@@ -11,6 +11,7 @@ import type {
   CertificateRecord,
   ClientListOptions,
   ClientRecord,
+  ClientSecretRecord,
   ClientStore,
   ListOptions,
   Page,
@@ -20,6 +21,7 @@ import {
   inferApplicationType,
   OOB_REDIRECT,
   SECRET_AUTH_METHODS,
+  secretWorks,
   toProviderMetadata,
 } from './client-model.js';
 import type { CreateClientInput, PatchClientInput } from './client-schema.js';
@@ -49,13 +51,37 @@ export interface NewClient {
   secret?: string;
 }
 
-/** When the previous secret of an overlap stops working, or null when none works (at `now`). */
-export const previousSecretExpiry = (record: ClientRecord, now = Date.now()): string | null =>
-  record.previous_secret_hash &&
-  record.previous_secret_expires_at &&
-  Date.parse(record.previous_secret_expires_at) > now
-    ? record.previous_secret_expires_at
-    : null;
+/** How many secrets of a client may work at once. */
+export const MAX_SECRETS = 5;
+
+/** The client's secrets that work at `now`, newest first. */
+export const workingSecrets = (record: ClientRecord, now = Date.now()): ClientSecretRecord[] =>
+  record.secrets
+    .filter((secret) => secretWorks(secret, now))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+
+/**
+ * The view's `previous_secret_expires_at`: the latest expiry among the working secrets other
+ * than the newest, or null when there are none or none of them expires.
+ */
+export function previousSecretExpiry(record: ClientRecord, now = Date.now()): string | null {
+  const expiries = workingSecrets(record, now)
+    .slice(1)
+    .flatMap((secret) => (secret.expires_at === null ? [] : [secret.expires_at]));
+  return expiries.sort().at(-1) ?? null;
+}
+
+/** A secret as `GET /clients/{id}/secrets` lists it: never the secret or its hash. */
+export const secretView = (secret: ClientSecretRecord) => ({
+  id: secret.id,
+  label: secret.label,
+  hint: secret.hint,
+  created_at: secret.created_at,
+  expires_at: secret.expires_at,
+  last_used_at: secret.last_used_at,
+});
+
+export type SecretView = ReturnType<typeof secretView>;
 
 /** The client view of contract 5.1: an allow-list, so no secret, hash or key can leave. */
 export function clientView(record: ClientRecord, now = Date.now()) {
@@ -167,6 +193,56 @@ export function createClientService(deps: ClientServiceDeps) {
   const { config, clientStore, tokenStore, audit, clientCa, change } = deps;
   const now = deps.now ?? Date.now;
   const view = (record: ClientRecord) => clientView(record, now());
+
+  /** A new secret's record; its hint is its first 4 characters, shown to tell secrets apart. */
+  const secretRecord = async (
+    secret: string,
+    fields: { label?: string | null; expiresAt?: string | null } = {},
+  ): Promise<ClientSecretRecord> => ({
+    id: randomUUID(),
+    label: fields.label ?? null,
+    hint: secret.slice(0, 4),
+    hash: await hashSecret(secret),
+    created_at: new Date(now()).toISOString(),
+    expires_at: fields.expiresAt ?? null,
+    last_used_at: null,
+  });
+
+  /** A client that authenticates with secrets, of the caller's account. */
+  async function secretClient(principal: Principal, clientId: string): Promise<ClientRecord> {
+    const current = await ownClient(principal, clientId);
+    if (!SECRET_AUTH_METHODS.has(current.token_endpoint_auth_method)) {
+      throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secrets`);
+    }
+    return current;
+  }
+
+  /**
+   * Changes a client's secrets: `next` gets the working ones (newest first) and returns the new
+   * list, or throws to change nothing. Compare-and-set on `secret_version`, retried, so racing
+   * changes on any node all apply; the account's mark moves around it, so every node's next
+   * request sees the new list. Expired secrets are dropped on the way.
+   */
+  async function changeSecrets(
+    principal: Principal,
+    clientId: string,
+    next: (working: ClientSecretRecord[], client: ClientRecord) => ClientSecretRecord[],
+  ): Promise<ClientRecord> {
+    return change(principal.accountId, async () => {
+      for (;;) {
+        const current = await ownClient(principal, clientId);
+        const secrets = next(workingSecrets(current, now()), current);
+        const updatedAt = new Date(now()).toISOString();
+        const stored = await clientStore.replaceClientSecrets(
+          clientId,
+          current.secret_version,
+          secrets,
+          updatedAt,
+        );
+        if (stored) return stored;
+      }
+    });
+  }
 
   async function auditCertificate(principal: Principal, clientId: string, issued: IssuedCertificate) {
     await audit.record(
@@ -301,9 +377,7 @@ export function createClientService(deps: ClientServiceDeps) {
       first_party: firstParty,
       require_consent: input.require_consent ?? !firstParty,
       disabled: false,
-      secret_hash: null,
-      previous_secret_hash: null,
-      previous_secret_expires_at: null,
+      secrets: [],
       secret_version: 1,
       created_at: createdAt,
       updated_at: createdAt,
@@ -381,7 +455,7 @@ export function createClientService(deps: ClientServiceDeps) {
      */
     async create(input: NewClient): Promise<{ client: ClientRecord; secret: string | null }> {
       const { client, secret } = await buildRecord(input);
-      if (secret !== null) client.secret_hash = await hashSecret(secret);
+      if (secret !== null) client.secrets = [await secretRecord(secret)];
       await clientStore.createClient(client);
       return { client, secret };
     },
@@ -410,7 +484,7 @@ export function createClientService(deps: ClientServiceDeps) {
       }
       const certificate = input.issue_certificate ? await clientCa.issue(client.client_id) : null;
       if (certificate) client.certificates = [certificateRecord(certificate)];
-      if (secret !== null) client.secret_hash = await hashSecret(secret);
+      if (secret !== null) client.secrets = [await secretRecord(secret)];
       await clientStore.createClient(client);
       // Creates racing on several nodes may all pass the check above; recounting after the
       // insert and withdrawing our own client keeps the cap without a transaction.
@@ -468,66 +542,138 @@ export function createClientService(deps: ClientServiceDeps) {
     },
 
     /**
-     * `POST /clients/{id}/secret`: a new secret replaces the old one in the shared store, so the
-     * old one fails on every node from the next request on, or, with `previousSecretExpiresIn`,
-     * once that many seconds have passed. Tokens already issued live on.
+     * `POST /clients/{id}/secret`: a new secret, and every other one ends at once in the shared
+     * store, so it fails on every node from the next request on; with `previousSecretExpiresIn`,
+     * they end that many seconds from now (or sooner, when they expire sooner). Never refused by
+     * the limit on secrets, since it ends the others. Tokens already issued live on, unless
+     * `revokeTokens` (a leaked secret) revokes every token, code and grant of the client too.
      */
     async rotateSecret(
       principal: Principal,
       clientId: string,
-      options: { previousSecretExpiresIn?: number | undefined; secret?: string } = {},
+      options: { previousSecretExpiresIn?: number | undefined; secret?: string; revokeTokens?: boolean } = {},
     ): Promise<string> {
-      const current = await ownClient(principal, clientId);
-      if (!SECRET_AUTH_METHODS.has(current.token_endpoint_auth_method)) {
-        throw invalidRequest(`a ${current.token_endpoint_auth_method} client has no secret to rotate`);
-      }
+      await secretClient(principal, clientId);
       const secret = options.secret ?? generateSecret();
-      const secretHash = await hashSecret(secret);
+      const added = await secretRecord(secret);
       const overlap = options.previousSecretExpiresIn;
-      // Only the secret being replaced overlaps: one that was itself in an overlap ends now.
-      const previousExpiresAt = overlap === undefined ? null : new Date(now() + overlap * 1000).toISOString();
-      const updated = await change(principal.accountId, () =>
-        clientStore.updateClient(clientId, {
-          secret_hash: secretHash,
-          previous_secret_hash: previousExpiresAt === null ? null : current.secret_hash,
-          previous_secret_expires_at: previousExpiresAt,
-          secret_version: current.secret_version + 1,
-          updated_at: new Date().toISOString(),
-        }),
-      );
-      if (!updated) throw notFound('no such client');
+      const ends = overlap === undefined ? null : new Date(now() + overlap * 1000).toISOString();
+      const updated = await changeSecrets(principal, clientId, (working) => [
+        added,
+        ...(ends === null
+          ? []
+          : working.map((other) => ({
+              ...other,
+              expires_at: other.expires_at !== null && other.expires_at < ends ? other.expires_at : ends,
+            }))),
+      ]);
+      if (options.revokeTokens) await tokenStore.revokeByClientId(clientId);
       await audit.record(principal.accountId, principal.actor, 'client.secret.rotate', `client:${clientId}`, {
+        secret_id: added.id,
         secret_version: updated.secret_version,
-        ...(previousExpiresAt === null ? {} : { previous_secret_expires_at: previousExpiresAt }),
+        ...(ends === null ? {} : { previous_secret_expires_at: previousSecretExpiry(updated, now()) }),
+        ...(options.revokeTokens ? { revoke_tokens: true } : {}),
       });
       return secret;
     },
 
     /**
-     * `DELETE /clients/{id}/secret/previous`: the previous secret of an overlap fails from the
-     * next request on, on every node. Without an overlap nothing changes.
+     * `DELETE /clients/{id}/secret/previous`: the secrets of an overlap (every working secret
+     * but the newest that has an expiry) fail from the next request on, on every node.
      */
     async endSecretOverlap(principal: Principal, clientId: string): Promise<void> {
       const current = await ownClient(principal, clientId);
       const ending = previousSecretExpiry(current, now());
-      if (ending === null && current.previous_secret_hash === null) return;
-      const updated = await change(principal.accountId, () =>
-        clientStore.updateClient(clientId, {
-          previous_secret_hash: null,
-          previous_secret_expires_at: null,
-          updated_at: new Date().toISOString(),
-        }),
-      );
-      if (!updated) throw notFound('no such client');
-      // An overlap that had already run out is cleared without an entry: nothing stopped working.
       if (ending === null) return;
+      let ended: string[] = [];
+      await changeSecrets(principal, clientId, (working) => {
+        ended = working
+          .slice(1)
+          .filter((secret) => secret.expires_at !== null)
+          .map((secret) => secret.id);
+        return working.filter((secret) => !ended.includes(secret.id));
+      });
       await audit.record(
         principal.accountId,
         principal.actor,
         'client.secret.previous.revoke',
         `client:${clientId}`,
-        { previous_secret_expires_at: ending },
+        { previous_secret_expires_at: ending, secret_ids: ended },
       );
+    },
+
+    /** `GET /clients/{id}/secrets`: the working secrets, newest first; never a secret or hash. */
+    async listSecrets(principal: Principal, clientId: string): Promise<{ data: SecretView[] }> {
+      const current = await secretClient(principal, clientId);
+      return { data: workingSecrets(current, now()).map(secretView) };
+    },
+
+    /**
+     * `POST /clients/{id}/secrets`: one more secret, returned this once; the others keep
+     * working. At most {@link MAX_SECRETS} work at once (checked in the compare-and-set, so
+     * racing adds cannot pass it).
+     */
+    async addSecret(
+      principal: Principal,
+      clientId: string,
+      options: { label?: string | undefined; expiresIn?: number | undefined } = {},
+    ): Promise<{ secret: SecretView; client_secret: string }> {
+      await secretClient(principal, clientId);
+      const secret = generateSecret();
+      const expiresAt =
+        options.expiresIn === undefined ? null : new Date(now() + options.expiresIn * 1000).toISOString();
+      const added = await secretRecord(secret, { label: options.label ?? null, expiresAt });
+      await changeSecrets(principal, clientId, (working) => {
+        if (working.length >= MAX_SECRETS) {
+          throw new AppError(
+            409,
+            'limit_exceeded',
+            `a client holds at most ${MAX_SECRETS} working secrets; delete one first`,
+          );
+        }
+        return [added, ...working];
+      });
+      await audit.record(principal.accountId, principal.actor, 'client.secret.add', `client:${clientId}`, {
+        secret_id: added.id,
+        label: added.label,
+        expires_at: added.expires_at,
+      });
+      return { secret: secretView(added), client_secret: secret };
+    },
+
+    /**
+     * `DELETE /clients/{id}/secrets/{secret_id}`: that secret fails from the next request on, on
+     * every node; the others keep working. With `revokeTokens`, every token, code and grant of
+     * the client is revoked too.
+     */
+    async deleteSecret(
+      principal: Principal,
+      clientId: string,
+      secretId: string,
+      options: { revokeTokens?: boolean } = {},
+    ): Promise<void> {
+      await secretClient(principal, clientId);
+      let label: string | null = null;
+      await changeSecrets(principal, clientId, (working) => {
+        const doomed = working.find((secret) => secret.id === secretId);
+        if (!doomed) throw notFound('no such secret');
+        label = doomed.label;
+        return working.filter((secret) => secret !== doomed);
+      });
+      if (options.revokeTokens) await tokenStore.revokeByClientId(clientId);
+      await audit.record(principal.accountId, principal.actor, 'client.secret.delete', `client:${clientId}`, {
+        secret_id: secretId,
+        label,
+        ...(options.revokeTokens ? { revoke_tokens: true } : {}),
+      });
+    },
+
+    /** Whether `secret` is one of the client's working secrets (the provisioning file's check). */
+    async holdsSecret(client: ClientRecord, secret: string): Promise<boolean> {
+      for (const stored of workingSecrets(client, now())) {
+        if (await verifySecret(stored.hash, secret)) return true;
+      }
+      return false;
     },
 
     /**

@@ -1,5 +1,8 @@
 import type { ClientStore, UsageCount } from '../stores/client-store.js';
 
+/** A secret's `last_used_at` is written at most this often, and may lag by as much. */
+export const SECRET_TOUCH_INTERVAL_MS = 60_000;
+
 /** How long hourly usage is kept (contract section 8 asks for at least 7 days). */
 export const USAGE_KEPT_HOURS = 8 * 24;
 
@@ -23,6 +26,8 @@ export function createUsageTracker(deps: {
   const now = deps.now ?? Date.now;
   /** Client id → when it was last used (epoch ms; turned into a timestamp only when written). */
   const touched = new Map<string, number>();
+  /** Client id and secret id → when that secret last authenticated it (epoch ms). */
+  const secretsUsed = new Map<string, { clientId: string; secretId: string; at: number }>();
   /** Client id → hour → counts not yet written. */
   const counts = new Map<string, Map<string, UsageCount>>();
 
@@ -40,6 +45,16 @@ export function createUsageTracker(deps: {
     for (const [clientId, at] of uses) {
       try {
         await deps.clientStore.touchClient(clientId, new Date(at).toISOString());
+      } catch (error) {
+        deps.onError?.(error);
+      }
+    }
+    const secretUses = [...secretsUsed.values()];
+    secretsUsed.clear();
+    for (const use of secretUses) {
+      try {
+        const at = new Date(use.at).toISOString();
+        await deps.clientStore.touchClientSecret(use.clientId, use.secretId, at, SECRET_TOUCH_INTERVAL_MS);
       } catch (error) {
         deps.onError?.(error);
       }
@@ -74,6 +89,10 @@ export function createUsageTracker(deps: {
     tokenIssued(clientId: string): void {
       touched.set(clientId, now());
       countFor(clientId, currentHour(now())).tokens_issued += 1;
+    },
+    /** One of the client's secrets authenticated it. */
+    secretUsed(clientId: string, secretId: string): void {
+      secretsUsed.set(`${clientId}\n${secretId}`, { clientId, secretId, at: now() });
     },
     /** The client failed to authenticate. */
     authFailed(clientId: string): void {

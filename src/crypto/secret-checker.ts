@@ -25,16 +25,19 @@ export interface SecretCheckerOptions {
   verify?: (hash: string, presented: string) => Promise<boolean>;
   /** Told how each client secret check ended (for metrics). */
   onClientSecretCheck?: (result: 'cached' | 'verified' | 'failed' | 'busy') => void;
-  /** The clock a previous secret's expiry is compared with (milliseconds). */
+  /** The clock secrets' expiries are compared with (milliseconds). */
   now?: () => number;
 }
 
-/** The hashes a client's secret may match: the current one, and during an overlap the previous one. */
-export interface ClientSecretHashes {
-  current: string;
-  /** Valid while the clock is before `previousExpiresAt`. */
-  previous?: string | undefined;
-  previousExpiresAt?: number | undefined;
+/** One of a client's secrets, as the check sees it. */
+export interface StoredSecret {
+  id: string;
+  /** The secret's first characters, or null when unknown: only secrets it fits are hashed. */
+  hint: string | null;
+  /** argon2id */
+  hash: string;
+  /** Epoch ms from which it fails; null: no expiry. */
+  expires: number | null;
 }
 
 export interface SecretCheckerStats {
@@ -51,11 +54,13 @@ export interface SecretCheckerStats {
 /**
  * Checks client secrets and passwords against their argon2id hashes, cheaply and boundedly:
  *
+ * - Only the client's secrets that have not expired and whose hint the presented secret starts
+ *   with are hashed against, so a wrong secret costs at most one argon2 check however many
+ *   secrets the client holds (its hint is 4 of its 43 characters: 24 bits, never enough to guess).
  * - A secret that verified once is remembered, in this process only, under an HMAC (with a key
  *   made at start and never stored) of the client id and the presented secret, together with
- *   the hash it verified against. It counts again only while that hash is still valid for the
- *   client: its current one, or its previous one until the overlap's expiry. A rotation
- *   replaces the hash, so the old secret goes back to argon2 and fails.
+ *   the hash it verified against. It counts again only while that hash is still one of the
+ *   client's working secrets: a deleted or expired secret goes back to argon2, and fails.
  *   Failed checks are never remembered, and passwords are never cached.
  * - The same presentation arriving while its check runs waits for that check.
  * - At most `maxConcurrent` argon2 checks run at once; others wait in a bounded queue, with a
@@ -73,7 +78,7 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
   const macKey = randomBytes(32);
   const verified = new LRUCache<string, string>({ max: options.maxEntries ?? 10_000 });
   /** Checks in flight by credential and hash: the same presentation arriving again waits for it. */
-  const inFlight = new Map<string, Promise<boolean>>();
+  const inFlight = new Map<string, Promise<string | undefined>>();
   const stats: SecretCheckerStats = { argon2: 0, cacheHits: 0, refused: 0, peakConcurrent: 0 };
 
   let active = 0;
@@ -112,45 +117,49 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
 
   return {
     /**
-     * True when `presented` is the secret of one of client `clientId`'s valid hashes.
-     * `source` (the caller's address) keeps one source's checks from taking every slot of the
-     * client; `beforeHashing` runs only when argon2 is about to run, and may refuse.
+     * The id of the secret of client `clientId` that `presented` is, among `secrets` that work
+     * now; undefined when it is none of them. `source` (the caller's address) keeps one source's
+     * checks from taking every slot of the client; `beforeHashing` runs only when argon2 is about
+     * to run, and may refuse.
      */
     async checkClientSecret(
       clientId: string,
-      hashes: ClientSecretHashes,
+      secrets: readonly StoredSecret[],
       presented: string,
       call: { source?: string; beforeHashing?: () => Promise<void> } = {},
-    ): Promise<boolean> {
-      const valid = [hashes.current];
-      if (hashes.previous && hashes.previousExpiresAt !== undefined && now() < hashes.previousExpiresAt) {
-        valid.push(hashes.previous);
-      }
+    ): Promise<string | undefined> {
+      const at = now();
+      const working = secrets.filter((secret) => secret.expires === null || at < secret.expires);
       const mac = macOf(clientId, presented);
       const remembered = verified.get(mac);
-      if (remembered !== undefined && valid.includes(remembered)) {
+      const known = remembered === undefined ? undefined : working.find((s) => s.hash === remembered);
+      if (known) {
         stats.cacheHits += 1;
         options.onClientSecretCheck?.('cached');
-        return true;
+        return known.id;
       }
+      const candidates = working.filter(
+        (secret) => secret.hint === null || presented.startsWith(secret.hint),
+      );
       // A client starting up sends many requests at once with a secret not yet verified: one
       // argon2 check answers all of them.
-      const flight = `${mac}:${valid.join(':')}`;
+      const flight = `${mac}:${candidates.map((secret) => secret.hash).join(':')}`;
       let pending = inFlight.get(flight);
       if (!pending) {
-        const matching = async (): Promise<string | undefined> => {
-          for (const hash of valid) if (await verify(hash, presented)) return hash;
+        const matching = async (): Promise<StoredSecret | undefined> => {
+          for (const secret of candidates) if (await verify(secret.hash, presented)) return secret;
           return undefined;
         };
         const hashing = async () => {
+          if (candidates.length === 0) return undefined;
           await call.beforeHashing?.();
           return limited(`client:${clientId}:${call.source ?? ''}`, matching);
         };
         pending = hashing()
-          .then((hash) => {
-            if (hash === undefined) return false;
-            verified.set(mac, hash);
-            return true;
+          .then((secret) => {
+            if (secret === undefined) return undefined;
+            verified.set(mac, secret.hash);
+            return secret.id;
           })
           .finally(() => inFlight.delete(flight));
         inFlight.set(flight, pending);
@@ -158,9 +167,9 @@ export function createSecretChecker(options: SecretCheckerOptions = {}) {
       const told = options.onClientSecretCheck;
       if (!told) return pending;
       return pending.then(
-        (ok) => {
-          told(ok ? 'verified' : 'failed');
-          return ok;
+        (id) => {
+          told(id === undefined ? 'failed' : 'verified');
+          return id;
         },
         (error: unknown) => {
           if (error instanceof SecretChecksBusyError) told('busy');

@@ -3,11 +3,11 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { requireScope } from '../admin/admin-auth.js';
 import { jsonBody, principalOf } from '../admin/request.js';
-import { parseBody } from '../clients/client-schema.js';
+import { parseBody, seconds } from '../clients/client-schema.js';
 import type { KeyService } from './key-service.js';
 
-/** A rotation takes no options; a body, when sent, must be empty. */
-const rotateSchema = z.strictObject({});
+/** A rotation may be published ahead of signing, by up to a week. */
+const rotateSchema = z.strictObject({ activate_in: seconds(0, 604800).optional() });
 
 /** `/keys` of the admin API (contract section 12), for `accounts:admin` only. */
 export function keyRoutes(keys: KeyService): Router {
@@ -16,9 +16,9 @@ export function keyRoutes(keys: KeyService): Router {
 
   async function rotateKeys(ctx: Context) {
     const body = jsonBody(ctx);
-    if (body !== undefined) parseBody(rotateSchema, body, 'invalid_request');
+    const options = body === undefined ? {} : parseBody(rotateSchema, body, 'invalid_request');
+    ctx.body = await keys.rotate(principalOf(ctx), options.activate_in);
     ctx.status = 201;
-    ctx.body = await keys.rotate(principalOf(ctx));
   }
 
   async function listKeys(ctx: Context) {

@@ -18,11 +18,16 @@ export interface RingKey {
   jwk: PrivateJwk;
   /** Null for the keys of the first start, which was before keys had dates. */
   created_at: string | null;
-  /** When a rotation replaced it; null while it is its algorithm's current key. */
-  retired_at: string | null;
+  /** When it starts to sign; absent for keys stored before activations existed (then: `created_at`). */
+  activates_at?: string | null;
 }
 
-/** Every signing key of the deployment; `revision` changes with each rotation. */
+/**
+ * Every signing key of the deployment, newest first; `revision` changes with each rotation. A
+ * rotation drops keys that have not activated yet, so newest first is also latest activation
+ * first: a key is current from its activation until the next key of its algorithm activates,
+ * then retired.
+ */
 export interface KeyRing {
   /** Null for a ring written before rotations existed (a plain JWKS). */
   revision: string | null;
@@ -35,7 +40,7 @@ export interface KeySet {
   jwks: PrivateJwks;
   /** The current key of each algorithm. */
   current: Record<SigningAlg, string>;
-  /** When a retained key leaves, so the set changes although the ring did not (ms). */
+  /** When a retained key leaves or a next key activates, so the set changes although the ring did not (ms). */
   validUntil: number;
   /** Equal for equal sets: the kids in order. */
   id: string;
@@ -57,7 +62,7 @@ const generatePair = promisify(generateKeyPair);
 const ringKey = (alg: SigningAlg, privateKey: KeyObject, at: string): RingKey => ({
   jwk: { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' },
   created_at: at,
-  retired_at: null,
+  activates_at: at,
 });
 
 /** A new key pair; the first start's, which runs before anything is served, is made at once. */
@@ -82,17 +87,51 @@ async function generateKeyAsync(alg: SigningAlg, at: string): Promise<RingKey> {
 function ringOf(stored: KeyRing | PrivateJwks): KeyRing {
   const revision = 'revision' in stored && typeof stored.revision === 'string' ? stored.revision : null;
   const keys = stored.keys.map((key) =>
-    'jwk' in key
-      ? (key as unknown as RingKey)
-      : { jwk: key as PrivateJwk, created_at: null, retired_at: null },
+    'jwk' in key ? (key as unknown as RingKey) : { jwk: key as PrivateJwk, created_at: null },
   );
   return { revision, keys };
 }
 
+/** When a key starts to sign (ms); keys of the first start always have. */
+const activation = (key: RingKey): number => {
+  const at = key.activates_at ?? key.created_at;
+  return at === null ? -Infinity : Date.parse(at);
+};
+
+/** A key's state at one moment: `retiredAt` is when the next key of its algorithm activated. */
+interface KeyState {
+  key: RingKey;
+  status: 'next' | 'current' | 'retired';
+  retiredAt: number | undefined;
+}
+
+/** Every key of the ring with its status at `at`, in ring order (newest first). */
+function statesAt(ring: KeyRing, at: number): KeyState[] {
+  /** The activation of the key that followed each key of an algorithm so far. */
+  const followedBy = new Map<string, number>();
+  return ring.keys.map((key) => {
+    const activates = activation(key);
+    const after = followedBy.get(key.jwk.alg);
+    followedBy.set(key.jwk.alg, activates);
+    if (activates > at) return { key, status: 'next', retiredAt: undefined };
+    if (after === undefined || after > at) return { key, status: 'current', retiredAt: undefined };
+    return { key, status: 'retired', retiredAt: after };
+  });
+}
+
+/** Whether a scheduled rotation is due: no key is next, and the current one is within `leadMs` of its end. */
+export function rotationDue(ring: KeyRing, at: number, days: number, leadMs: number): boolean {
+  const states = statesAt(ring, at);
+  if (states.some((state) => state.status === 'next')) return false;
+  const current = states.find((state) => state.status === 'current');
+  return current === undefined || activation(current.key) + days * 86_400_000 - leadMs <= at;
+}
+
 /**
  * The deployment's signing keys, kept in the client store so every process signs with the same
- * ones. A rotation makes a new key current for each algorithm; a replaced key stays published
- * for `retentionSeconds` (the longest lifetime of anything it signed), then leaves.
+ * ones. A rotation adds a new key for each algorithm, published at once and signing from its
+ * activation; the key it replaces stays published for `retentionSeconds` after that (the longest
+ * lifetime of anything it signed), then leaves.
  */
 export function createSigningKeys(deps: {
   clientStore: ClientStore;
@@ -118,12 +157,43 @@ export function createSigningKeys(deps: {
       }),
     );
 
-  /** When a retired key leaves `/oauth/jwks` (ms); undefined for a current key. */
-  const leavesAt = (key: RingKey): number | undefined =>
-    key.retired_at === null ? undefined : Date.parse(key.retired_at) + retentionMs;
+  /** When a key leaves `/oauth/jwks` (ms); undefined while it is next or current. */
+  const leavesAt = (state: KeyState): number | undefined =>
+    state.retiredAt === undefined ? undefined : state.retiredAt + retentionMs;
 
   const published = (ring: KeyRing, at: number) =>
-    ring.keys.filter((key) => (leavesAt(key) ?? Infinity) > at);
+    statesAt(ring, at).filter((state) => (leavesAt(state) ?? Infinity) > at);
+
+  /**
+   * Adds a new key for every algorithm, activating at `activateInSeconds` from now; keys not yet
+   * active are replaced, keys whose publication has ended are dropped from the store. `due`
+   * decides on each ring read whether to go on. Compare-and-set on the ring's revision, retried,
+   * so of rotations racing on several nodes each one applies, after the one before.
+   */
+  async function rotateWhile(
+    activateInSeconds: number,
+    due: (ring: KeyRing, at: number) => boolean,
+  ): Promise<{ current: Record<SigningAlg, string>; activatesAt: string; replaced: string[] } | undefined> {
+    let fresh: RingKey[] | undefined;
+    for (;;) {
+      const ring = await read();
+      const at = now();
+      if (!due(ring, at)) return undefined;
+      const made = new Date(at).toISOString();
+      fresh ??= await Promise.all(SIGNING_ALGS.map((alg) => generateKeyAsync(alg, made)));
+      const activatesAt = new Date(at + activateInSeconds * 1000).toISOString();
+      const adding = fresh.map((key) => ({ ...key, activates_at: activatesAt }));
+      const states = published(ring, at);
+      const kept = states.filter((state) => state.status !== 'next').map((state) => state.key);
+      const replaced = states.filter((state) => state.status === 'next').map((state) => state.key.jwk.kid);
+      const next: KeyRing & { revision: string } = { revision: randomUUID(), keys: [...adding, ...kept] };
+      if (await clientStore.replaceSecretValue(RING, ring.revision, next)) {
+        await marks.bump(RING_MARK);
+        const current = Object.fromEntries(adding.map((key) => [key.jwk.alg, key.jwk.kid]));
+        return { current: current as Record<SigningAlg, string>, activatesAt, replaced };
+      }
+    }
+  }
 
   return {
     /** The ring as it is now in the store, read again only when a rotation moved its mark. */
@@ -137,59 +207,53 @@ export function createSigningKeys(deps: {
       return ring;
     },
 
-    /** What to sign and verify with at `at`: current keys, and retired ones still published. */
+    /** What to sign and verify with at `at`: current keys first, then next and retired ones still published. */
     keySet(ring: KeyRing, at = now()): KeySet {
-      const keys = published(ring, at).sort(
-        (a, b) => Number(a.retired_at !== null) - Number(b.retired_at !== null),
-      );
+      const order = { current: 0, next: 1, retired: 2 } as const;
+      const states = published(ring, at).sort((a, b) => order[a.status] - order[b.status]);
       const current = Object.fromEntries(
-        SIGNING_ALGS.map((alg) => [alg, keys.find((key) => key.jwk.alg === alg)!.jwk.kid]),
+        SIGNING_ALGS.map((alg) => [
+          alg,
+          states.find((state) => state.key.jwk.alg === alg && state.status === 'current')!.key.jwk.kid,
+        ]),
       ) as Record<SigningAlg, string>;
-      const validUntil = Math.min(...keys.map((key) => leavesAt(key) ?? Infinity));
+      const changes = states.map((state) =>
+        state.status === 'next' ? activation(state.key) : (leavesAt(state) ?? Infinity),
+      );
       return {
-        jwks: { keys: keys.map((key) => key.jwk) },
+        jwks: { keys: states.map((state) => state.key.jwk) },
         current,
-        validUntil,
-        id: keys.map((key) => key.jwk.kid).join(' '),
+        validUntil: Math.min(...changes),
+        id: states.map((state) => `${state.status}:${state.key.jwk.kid}`).join(' '),
       };
     },
 
+    /** A rotation asked for (contract section 12): new keys activating in `activateInSeconds`. */
+    async rotate(activateInSeconds = 0) {
+      return (await rotateWhile(activateInSeconds, () => true))!;
+    },
+
     /**
-     * Makes a new key current for every algorithm and retires the ones it replaces; keys whose
-     * publication has ended are dropped from the store. Of rotations racing on several nodes,
-     * each one is applied (compare-and-set on the ring's revision, retried).
+     * The scheduled rotation (`TESSERA_KEY_ROTATION_DAYS`): when the current key has signed for
+     * `days` less `leadSeconds` and no key is next, new keys activating in `leadSeconds`. The
+     * condition is checked again on each compare-and-set, so however many nodes try, one rotates.
      */
-    async rotate(): Promise<{ current: Record<SigningAlg, string>; retired: string[] }> {
-      const made = new Date(now()).toISOString();
-      const fresh = await Promise.all(SIGNING_ALGS.map((alg) => generateKeyAsync(alg, made)));
-      for (;;) {
-        const ring = await read();
-        const at = now();
-        const iso = new Date(at).toISOString();
-        const retired = ring.keys.filter((key) => key.retired_at === null).map((key) => key.jwk.kid);
-        const kept = published(ring, at).map((key) =>
-          key.retired_at === null ? { ...key, retired_at: iso } : key,
-        );
-        const next: KeyRing & { revision: string } = { revision: randomUUID(), keys: [...fresh, ...kept] };
-        if (await clientStore.replaceSecretValue(RING, ring.revision, next)) {
-          await marks.bump(RING_MARK);
-          const current = Object.fromEntries(fresh.map((key) => [key.jwk.alg, key.jwk.kid]));
-          return { current: current as Record<SigningAlg, string>, retired };
-        }
-      }
+    async rotateIfDue(days: number, leadSeconds: number) {
+      return rotateWhile(leadSeconds, (ring, at) => rotationDue(ring, at, days, leadSeconds * 1000));
     },
 
     /** The keys without their private parts: what a read may show. */
     view(ring: KeyRing) {
-      return published(ring, now()).map((key) => {
-        const leaves = leavesAt(key);
+      return published(ring, now()).map((state) => {
+        const leaves = leavesAt(state);
+        const activates = activation(state.key);
         return {
-          kid: key.jwk.kid,
-          alg: key.jwk.alg,
-          status: key.retired_at === null ? 'current' : 'retired',
-          created_at: key.created_at,
-          retired_at: key.retired_at,
-          published_until: leaves === undefined ? null : new Date(leaves).toISOString(),
+          kid: state.key.jwk.kid,
+          alg: state.key.jwk.alg,
+          status: state.status,
+          created_at: state.key.created_at,
+          activates_at: Number.isFinite(activates) ? new Date(activates).toISOString() : state.key.created_at,
+          retires_at: leaves === undefined ? null : new Date(leaves).toISOString(),
         };
       });
     },

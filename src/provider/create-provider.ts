@@ -37,6 +37,8 @@ export interface ProviderDeps {
   /** Clients and resource servers as they are now, and the throttle of the client presented. */
   directory: ClientDirectory;
   secrets: SecretChecker;
+  /** Told which of a client's secrets authenticated it (for its `last_used_at`). */
+  secretUsed?: (clientId: string, secretId: string) => void;
   /** The scopes users granted clients, remembered across sign-ins. */
   consents: Pick<Consents, 'granted'>;
   /** Base URL of the mTLS listener (`https://host:MTLS_PORT`), or none when it is off. */

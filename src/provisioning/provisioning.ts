@@ -369,7 +369,11 @@ export function createProvisioning(deps: ProvisioningDeps) {
     const patch: PatchClientInput = { ...fields, ...definedOnly({ disabled: client.disabled }) };
     if (clients.changedFields(stored, patch).length > 0)
       await clients.update(principal, client.client_id, patch);
-    if (secret !== undefined && stored.secret_hash && !(await verifySecret(stored.secret_hash, secret))) {
+    if (
+      secret !== undefined &&
+      SECRET_AUTH_METHODS.has(stored.token_endpoint_auth_method) &&
+      !(await clients.holdsSecret(stored, secret))
+    ) {
       await clients.rotateSecret(principal, client.client_id, { secret });
     }
   }

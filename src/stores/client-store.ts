@@ -18,7 +18,23 @@ export interface CertificateRecord {
   revoked: boolean;
 }
 
-/** A client as stored. `secret_hash` is an argon2id hash and never leaves the service layer. */
+/**
+ * One working secret of a client. `hash` is its argon2id hash and never leaves the service
+ * layer; the secret itself is never stored.
+ */
+export interface ClientSecretRecord {
+  id: string;
+  label: string | null;
+  /** The secret's first 4 characters; null for a secret stored before hints were kept. */
+  hint: string | null;
+  hash: string;
+  created_at: string;
+  /** When it stops working; null: never by itself. */
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+/** A client as stored. Its secrets' hashes never leave the service layer. */
 export interface ClientRecord {
   client_id: string;
   account_id: string;
@@ -44,11 +60,9 @@ export interface ClientRecord {
   /** Ask the user before granting scopes they have not granted this client yet. */
   require_consent: boolean;
   disabled: boolean;
-  secret_hash: string | null;
-  /** The hash of the secret before the last rotation, valid until `previous_secret_expires_at`. */
-  previous_secret_hash: string | null;
-  previous_secret_expires_at: string | null;
-  /** Bumped on every secret rotation, so caches of verified secrets can tell old from new. */
+  /** The secrets that may work, newest first (expired ones linger until the next change). */
+  secrets: ClientSecretRecord[];
+  /** Bumped on every change of `secrets`: the compare-and-set of `replaceClientSecrets`. */
   secret_version: number;
   created_at: string;
   updated_at: string;
@@ -134,8 +148,10 @@ export interface AuditListOptions extends ListOptions {
   target?: string | undefined;
 }
 
-/** Fields of a client that may change after creation. */
-export type ClientPatch = Partial<Omit<ClientRecord, 'client_id' | 'account_id' | 'created_at'>>;
+/** Fields of a client that `updateClient` may change (secrets change through `replaceClientSecrets`). */
+export type ClientPatch = Partial<
+  Omit<ClientRecord, 'client_id' | 'account_id' | 'created_at' | 'secrets' | 'secret_version'>
+>;
 export type ResourcePatch = Partial<
   Pick<
     ResourceRecord,
@@ -158,6 +174,23 @@ export interface ClientStore {
   updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord | null>;
   /** Sets `last_used_at` only when it moves forward; never touches `updated_at`. */
   touchClient(clientId: string, at: string): Promise<void>;
+  /**
+   * Compare-and-set of a client's secrets: stores `secrets`, `secret_version + 1` and
+   * `updated_at` only while the stored `secret_version` is `version`. Resolves the new record, or
+   * null when the client is gone or another change came first (so of racing changes one wins).
+   */
+  replaceClientSecrets(
+    clientId: string,
+    version: number,
+    secrets: ClientSecretRecord[],
+    updatedAt: string,
+  ): Promise<ClientRecord | null>;
+  /**
+   * Sets the `last_used_at` of one secret to `at` when it is null or at least `minIntervalMs`
+   * older, so however many nodes note uses, each secret is written at most once per interval.
+   * Changes nothing else, `secret_version` and `updated_at` included.
+   */
+  touchClientSecret(clientId: string, secretId: string, at: string, minIntervalMs: number): Promise<void>;
   /**
    * Adds `counts` to the client's hourly usage (several processes adding to one hour sum up), and
    * forgets every client's hours before `keepFrom`.

@@ -5,6 +5,7 @@ import { InvalidCursorError, StoreConflictError } from '../../src/errors.js';
 import type {
   ClientListOptions,
   ClientRecord,
+  ClientSecretRecord,
   ClientStore,
   ResourceRecord,
   UserRecord,
@@ -48,12 +49,23 @@ export function clientRecord(overrides: Partial<ClientRecord> = {}): ClientRecor
     first_party: false,
     require_consent: true,
     disabled: false,
-    secret_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    previous_secret_hash: null,
-    previous_secret_expires_at: null,
+    secrets: [secretRecord({ created_at: at })],
     secret_version: 1,
     created_at: at,
     updated_at: at,
+    last_used_at: null,
+    ...overrides,
+  };
+}
+
+export function secretRecord(overrides: Partial<ClientSecretRecord> = {}): ClientSecretRecord {
+  return {
+    id: randomUUID(),
+    label: null,
+    hint: 'abcd',
+    hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    created_at: tick(),
+    expires_at: null,
     last_used_at: null,
     ...overrides,
   };
@@ -217,7 +229,6 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       const updated = await store.updateClient(one.client_id, {
         scope: 'api:write',
         disabled: true,
-        secret_version: 2,
       });
       assert.equal(updated!.scope, 'api:write');
       assert.equal(updated!.disabled, true);
@@ -240,8 +251,77 @@ export function clientStoreContract(backend: string, open: () => Promise<StoreHa
       assert.equal(found!.updated_at, client.updated_at);
     });
 
+    it('replaces the secrets only at the expected version: of racing changes exactly one wins', async () => {
+      const client = clientRecord();
+      await store.createClient(client);
+      const added = secretRecord({ label: 'second' });
+      const updatedAt = tick();
+      const results = await Promise.all(
+        ['first', 'second', 'third'].map((label) =>
+          store.replaceClientSecrets(
+            client.client_id,
+            1,
+            [secretRecord({ label }), ...client.secrets],
+            updatedAt,
+          ),
+        ),
+      );
+      assert.equal(results.filter((result) => result !== null).length, 1);
+      const winner = results.find((result) => result !== null)!;
+      assert.equal(winner.secret_version, 2);
+      assert.equal(winner.updated_at, updatedAt);
+      assert.deepEqual(await store.getClient(client.client_id), winner);
+      assert.equal(await store.replaceClientSecrets(client.client_id, 1, [added], tick()), null);
+      const next = await store.replaceClientSecrets(client.client_id, 2, [added], updatedAt);
+      assert.deepEqual(next!.secrets, [added]);
+      assert.equal(await store.replaceClientSecrets('no-such-client', 1, [added], tick()), null);
+    });
+
+    it('drops the one-secret fields of earlier versions when the secrets are replaced', async () => {
+      const { secrets: _secrets, ...rest } = clientRecord();
+      const legacy = {
+        ...rest,
+        secret_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b2xk',
+        previous_secret_hash: null,
+        previous_secret_expires_at: null,
+      };
+      await store.createClient(legacy as unknown as ClientRecord);
+      const secret = secretRecord();
+      const replaced = await store.replaceClientSecrets(legacy.client_id, 1, [secret], tick());
+      const stored = (await store.getClient(legacy.client_id)) as unknown as Record<string, unknown>;
+      assert.deepEqual(stored, replaced);
+      assert.deepEqual(stored.secrets, [secret]);
+      for (const field of ['secret_hash', 'previous_secret_hash', 'previous_secret_expires_at'])
+        assert.equal(field in stored, false, field);
+    });
+
+    it("touches one secret's last_used_at at most once per interval, and nothing else", async () => {
+      const other = secretRecord();
+      const client = clientRecord();
+      client.secrets.push(other);
+      await store.createClient(client);
+      const [used] = client.secrets;
+      const at = (s: number) => new Date(Date.parse('2026-06-01T00:00:00.000Z') + s * 1000).toISOString();
+      await store.touchClientSecret(client.client_id, used!.id, at(0), 60_000);
+      await store.touchClientSecret(client.client_id, used!.id, at(59), 60_000);
+      let found = await store.getClient(client.client_id);
+      assert.deepEqual(
+        found!.secrets.map((secret) => secret.last_used_at),
+        [at(0), null],
+      );
+      await store.touchClientSecret(client.client_id, used!.id, at(60), 60_000);
+      await store.touchClientSecret(client.client_id, 'no-such-secret', at(60), 60_000);
+      await store.touchClientSecret('no-such-client', used!.id, at(60), 60_000);
+      found = await store.getClient(client.client_id);
+      assert.deepEqual(
+        found!.secrets.map((secret) => secret.last_used_at),
+        [at(60), null],
+      );
+      assert.deepEqual([found!.secret_version, found!.updated_at], [1, client.updated_at]);
+    });
+
     it('adds, revokes and removes certificates without losing concurrent additions', async () => {
-      const client = clientRecord({ token_endpoint_auth_method: 'tls_client_auth', secret_hash: null });
+      const client = clientRecord({ token_endpoint_auth_method: 'tls_client_auth', secrets: [] });
       await store.createClient(client);
       const cert = (serial: string) => ({
         serial,

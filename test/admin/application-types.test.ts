@@ -138,12 +138,11 @@ describe('application_type, require_consent and the oob label', () => {
       grant_types: ['authorization_code'],
       redirect_uris: ['com.example.legacy:/cb'],
       scope: 'openid',
-      secret_hash: null,
-    }) as Partial<ReturnType<typeof clientRecord>>;
+    }) as Partial<ReturnType<typeof clientRecord>> & { secret_hash?: null };
     delete legacy.application_type;
     delete legacy.require_consent;
-    delete legacy.previous_secret_hash;
-    delete legacy.previous_secret_expires_at;
+    delete legacy.secrets;
+    legacy.secret_hash = null;
     await h.tessera.container.clientStore.createClient(legacy as ReturnType<typeof clientRecord>);
     const read = await api(h.tessera, h.token, 'GET', `/clients/${legacy.client_id}`);
     assert.equal(read.status, 200);

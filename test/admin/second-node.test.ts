@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
 import { clientCredentials, introspect, jwtSignedWith, revoke, type Credentials } from '../support/oauth.js';
 import { readFileSync } from 'node:fs';
+import { MongoClient } from 'mongodb';
 import path from 'node:path';
 import { freePort, spawnTessera, TEST_CERTS_DIR, type TesseraProcess } from '../support/process.js';
-import { testMongo, type TestMongo } from '../support/mongo.js';
+import { testMongo, type TestMongo, TEST_SECRETS_KEY } from '../support/mongo.js';
 import { deleteByPrefix, TEST_REDIS_URL, testRedis } from '../support/redis.js';
 import { tempDir } from '../support/tessera.js';
 import { identityOf, send } from '../support/tls.js';
@@ -34,6 +35,7 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       TESSERA_DATA_DIR: data.dir,
       REDIS_URL,
       MONGODB_URI: mongo.uri,
+      TESSERA_SECRETS_KEY: TEST_SECRETS_KEY,
       TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
       // One deployment, one issuer: what JWT access tokens name and are checked against.
       ISSUER: 'http://auth.tessera.test',
@@ -104,6 +106,39 @@ describe('admin changes on one node, seen by another on the same stores', () => 
       'refused on b from the next request',
     );
     assert.equal((await clientCredentials(b.url, { ...creds, secret: fresh })).status, 200);
+  });
+
+  it('refuses a deleted secret on the other node at once, though cached there, and keeps the others', async () => {
+    const creds = await register('several secrets');
+    const added = await api(a.url, adminToken, 'POST', `/clients/${creds.clientId}/secrets`, {
+      label: 'second',
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const second = { ...creds, secret: String(added.body.client_secret) };
+    used.push(second.secret);
+    assert.equal((await clientCredentials(b.url, creds)).status, 200, 'the first verified and cached on b');
+    assert.equal((await clientCredentials(b.url, second)).status, 200, 'the second too');
+    const listed = await api(b.url, adminToken, 'GET', `/clients/${creds.clientId}/secrets`);
+    const first = (listed.body.data as { id: string; label: string | null }[]).find((s) => s.label === null)!;
+    const deleted = await api(a.url, adminToken, 'DELETE', `/clients/${creds.clientId}/secrets/${first.id}`);
+    assert.equal(deleted.status, 204);
+    const refused = await clientCredentials(b.url, creds);
+    assert.deepEqual([refused.status, refused.body.error], [401, 'invalid_client'], 'refused on b at once');
+    assert.equal((await clientCredentials(b.url, second)).status, 200, 'the other secret works on b');
+  });
+
+  it('keeps the signing and cookie keys sealed in MongoDB, under TESSERA_SECRETS_KEY', async () => {
+    const client = new MongoClient(mongo.uri);
+    try {
+      const values = await client.db().collection('secret_values').find().toArray();
+      assert.deepEqual(values.map((value) => value.name).sort(), ['cookie-keys', 'jwks']);
+      for (const { value } of values) {
+        assert.equal((value as { sealed?: string }).sealed, 'A256GCM');
+        assert.doesNotMatch(JSON.stringify(value), /"(d|p|q|dp|dq|qi|keys)"/);
+      }
+    } finally {
+      await client.close();
+    }
   });
 
   it('issues JWTs for a resource server made on the other node, and revokes them everywhere', async () => {

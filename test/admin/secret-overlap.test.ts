@@ -19,6 +19,11 @@ describe('secret rotation with an overlap', () => {
   const status = async (creds: Credentials) => (await clientCredentials(h.tessera.url, creds)).status;
   const view = async (clientId: string) =>
     (await api(h.tessera, h.token, 'GET', `/clients/${clientId}`)).body;
+  /** The ids of the client's working secrets, newest first. */
+  const secretIds = async (clientId: string) =>
+    (
+      (await api(h.tessera, h.token, 'GET', `/clients/${clientId}/secrets`)).body.data as { id: string }[]
+    ).map((secret) => secret.id);
   const auditOf = async (clientId: string) =>
     (
       (await api(h.tessera, h.token, 'GET', `/audit?target=client:${clientId}`)).body.data as Record<
@@ -49,8 +54,12 @@ describe('secret rotation with an overlap', () => {
     assert.deepEqual([refused.status, refused.body.error], [401, 'invalid_client'], 'at the expiry');
     assert.equal((await view(old.clientId)).previous_secret_expires_at, null);
     assert.equal(await status(fresh), 200);
+    const [newest] = await secretIds(old.clientId);
     assert.deepEqual(await auditOf(old.clientId), [
-      ['client.secret.rotate', { secret_version: 2, previous_secret_expires_at: expiresAt }],
+      [
+        'client.secret.rotate',
+        { secret_id: newest, secret_version: 2, previous_secret_expires_at: expiresAt },
+      ],
       [
         'client.create',
         { client_name: 'overlap', token_endpoint_auth_method: 'client_secret_basic', scope: 'api:read' },
@@ -65,6 +74,7 @@ describe('secret rotation with an overlap', () => {
     });
     const fresh = { ...old, secret: String(rotated.body.client_secret) };
     assert.equal(await status(old), 200);
+    const previous = (await secretIds(old.clientId))[1];
     const ended = await api(h.tessera, h.token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
     assert.equal(ended.status, 204);
     assert.equal(await status(old), 401, 'even though it was cached');
@@ -72,7 +82,7 @@ describe('secret rotation with an overlap', () => {
     assert.equal((await view(old.clientId)).previous_secret_expires_at, null);
     assert.deepEqual((await auditOf(old.clientId))[0], [
       'client.secret.previous.revoke',
-      { previous_secret_expires_at: new Date(clock + 86_400_000).toISOString() },
+      { previous_secret_expires_at: new Date(clock + 86_400_000).toISOString(), secret_ids: [previous] },
     ]);
     // Nothing left to end: still 204, and no further entry.
     const again = await api(h.tessera, h.token, 'DELETE', `/clients/${old.clientId}/secret/previous`);
@@ -80,15 +90,25 @@ describe('secret rotation with an overlap', () => {
     assert.equal((await auditOf(old.clientId)).length, 3);
   });
 
-  it('lets only the secret being replaced overlap: a second rotation ends the first overlap', async () => {
+  it('ends every other secret after the overlap, never later than it would have ended; without one at once', async () => {
     const first = await register('twice');
     const second = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`, {
       previous_secret_expires_in: 600,
     });
+    clock += 1000;
     const third = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`, {
-      previous_secret_expires_in: 600,
+      previous_secret_expires_in: 3600,
     });
-    assert.equal(await status(first), 401, 'the first secret no longer works');
+    const listed = (await api(h.tessera, h.token, 'GET', `/clients/${first.clientId}/secrets`)).body.data as {
+      expires_at: string | null;
+    }[];
+    assert.deepEqual(
+      listed.map((secret) => secret.expires_at),
+      [null, new Date(clock + 3_600_000).toISOString(), new Date(clock - 1000 + 600_000).toISOString()],
+      'the second overlap ends in an hour; the first still ends as it would have',
+    );
+    assert.equal((await view(first.clientId)).previous_secret_expires_at, listed[1]!.expires_at);
+    assert.equal(await status(first), 200, 'the first secret still works, in its own overlap');
     assert.equal(await status({ ...first, secret: String(second.body.client_secret) }), 200);
     assert.equal(await status({ ...first, secret: String(third.body.client_secret) }), 200);
     const plain = await api(h.tessera, h.token, 'POST', `/clients/${first.clientId}/secret`);

@@ -149,13 +149,13 @@ describe('client_credentials grant', () => {
 
   it('refuses the secret hash itself as a secret', async () => {
     const stored = await tessera.container.clientStore.getClient(machine.clientId);
-    const res = await clientCredentials(tessera.url, { ...machine, secret: stored!.secret_hash! });
+    const res = await clientCredentials(tessera.url, { ...machine, secret: stored!.secrets[0]!.hash });
     assert.equal(res.status, 401);
   });
 
   it('stores secrets only as argon2id hashes', async () => {
     const stored = await tessera.container.clientStore.getClient(machine.clientId);
-    assert.match(stored!.secret_hash!, /^\$argon2id\$v=19\$m=19456,(t=2,p=1|p=1,t=2)\$/);
+    assert.match(stored!.secrets[0]!.hash, /^\$argon2id\$v=19\$m=19456,(t=2,p=1|p=1,t=2)\$/);
     assert.ok(!JSON.stringify(stored).includes(machine.secret));
     assert.ok(Buffer.from(machine.secret, 'base64url').length >= 32, 'at least 256 bits');
   });

@@ -6,7 +6,7 @@ import { adminHarness, api, credentialsOf, tokenFor, type AdminHarness } from '.
 import { openDatabase } from '../../adapters/sqlite/database.js';
 import { createSqliteClientStore } from '../../adapters/sqlite/client-store.js';
 import { codeThroughForms } from '../support/browser.js';
-import { tempDir } from '../support/tessera.js';
+import { startTessera, tempDir } from '../support/tessera.js';
 import { twoNodesOnRedis } from '../support/redis.js';
 import {
   ADMIN,
@@ -68,7 +68,7 @@ describe('signing-key rotation', () => {
   const h = adminHarness({ now: () => clock, env: { TESSERA_MAX_ACCESS_TOKEN_TTL: '600' } });
   let creds: Credentials;
 
-  it('answers 201 {kid}; new tokens carry the new kid and tokens signed before still verify', async () => {
+  it('answers 201 {kid, activates_at}; new tokens carry the new kid and tokens signed before still verify', async () => {
     creds = await jwtClient(h.tessera, h.token);
     const before = await jwtFrom(h.tessera.url, creds);
     const oldKid = kidOf(before);
@@ -76,7 +76,8 @@ describe('signing-key rotation', () => {
 
     const rotated = await api(h.tessera, h.token, 'POST', '/keys/rotate');
     assert.equal(rotated.status, 201);
-    assert.deepEqual(Object.keys(rotated.body), ['kid']);
+    assert.deepEqual(Object.keys(rotated.body), ['kid', 'activates_at']);
+    assert.equal(rotated.body.activates_at, new Date(clock).toISOString());
     const newKid = String(rotated.body.kid);
     assert.notEqual(newKid, oldKid);
 
@@ -95,7 +96,8 @@ describe('signing-key rotation', () => {
   it('lists the keys without private parts, and audits the rotation', async () => {
     const listed = await api(h.tessera, h.token, 'GET', '/keys');
     assert.equal(listed.status, 200);
-    const keys = listed.body.keys as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(listed.body), ['data']);
+    const keys = listed.body.data as Record<string, unknown>[];
     assert.equal(keys.length, 4);
     const at = new Date(clock).toISOString();
     const until = new Date(clock + retentionMs).toISOString();
@@ -107,13 +109,13 @@ describe('signing-key rotation', () => {
         'alg',
         'status',
         'created_at',
-        'retired_at',
-        'published_until',
+        'activates_at',
+        'retires_at',
       ]);
-      assert.deepEqual([key.created_at, key.retired_at, key.published_until], [at, null, null]);
+      assert.deepEqual([key.created_at, key.activates_at, key.retires_at], [at, at, null]);
     }
     for (const key of keys.filter((entry) => entry.status === 'retired')) {
-      assert.deepEqual([key.retired_at, key.published_until], [at, until]);
+      assert.equal(key.retires_at, until);
     }
     for (const member of [...PRIVATE_MEMBERS, 'jwk'])
       assert.ok(!JSON.stringify(listed.body).includes(`"${member}"`));
@@ -125,9 +127,13 @@ describe('signing-key rotation', () => {
       [entry.action, entry.actor, entry.target],
       ['keys.rotate', 'client:tessera-admin', `key:${esKid}`],
     );
-    const details = entry.details as { current: string[]; retired: string[] };
-    assert.deepEqual(details.current.sort(), current.map((key) => key.kid).sort());
-    assert.equal(details.retired.length, 2);
+    assert.deepEqual(entry.details, {
+      added: [
+        current.find((key) => key.alg === 'RS256')!.kid,
+        current.find((key) => key.alg === 'ES256')!.kid,
+      ],
+      activates_at: at,
+    });
   });
 
   it('signs ID tokens with the new RS256 key', async () => {
@@ -156,13 +162,13 @@ describe('signing-key rotation', () => {
     });
     const tokens = await redeemCode(h.tessera.url, { clientId, redirectUri: REDIRECT, code, verifier });
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.keys as Record<string, unknown>[];
+    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, unknown>[];
     const rsa = listed.find((key) => key.alg === 'RS256' && key.status === 'current')!;
     assert.equal(kidOf(String(tokens.body.id_token)), rsa.kid);
   });
 
   it('keeps replaced keys in /oauth/jwks until their tokens have expired, then drops them', async () => {
-    const retired = ((await api(h.tessera, h.token, 'GET', '/keys')).body.keys as Record<string, unknown>[])
+    const retired = ((await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, unknown>[])
       .filter((key) => key.status === 'retired')
       .map((key) => String(key.kid));
     const leaves = clock + retentionMs;
@@ -172,7 +178,7 @@ describe('signing-key rotation', () => {
     const kids = await kidsOf(h.tessera.url);
     assert.equal(kids.length, 2);
     assert.ok(kids.every((kid) => !retired.includes(kid)));
-    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.keys as Record<string, unknown>[];
+    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, unknown>[];
     assert.deepEqual(
       listed.map((key) => key.status),
       ['current', 'current'],
@@ -202,7 +208,7 @@ describe('signing-key rotation', () => {
     for (const key of stored.keys) assert.ok(!log.includes(key.jwk.d));
   });
 
-  it('is for accounts:admin only, and takes no options', async () => {
+  it('is for accounts:admin only, and takes activate_in alone', async () => {
     const adminOnly = await tokenFor(h.tessera.url, ADMIN, 'admin');
     const refused = await api(h.tessera, adminOnly, 'POST', '/keys/rotate');
     assert.deepEqual(
@@ -222,6 +228,17 @@ describe('signing-key rotation', () => {
       [withOption.status, withOption.body],
       [400, { error: 'invalid_request', error_description: 'unknown field: alg' }],
     );
+    for (const [body, description] of [
+      [{ activate_in: -1 }, 'activate_in: must be between 0 and 604800 seconds'],
+      [{ activate_in: 604801 }, 'activate_in: must be between 0 and 604800 seconds'],
+      [{ activate_in: 1.5 }, 'activate_in: must be a whole number of seconds'],
+    ] as const) {
+      const bad = await api(h.tessera, h.token, 'POST', '/keys/rotate', body);
+      assert.deepEqual(
+        [bad.status, bad.body],
+        [400, { error: 'invalid_request', error_description: description }],
+      );
+    }
     assert.deepEqual(await kidsOf(h.tessera.url), kids, 'nothing rotated');
   });
 });
@@ -254,6 +271,28 @@ describe('signing-key rotation on two processes', () => {
     }
   });
 
+  it('sign with a key activated later on both nodes within a second of its activation', async () => {
+    const { one, two } = nodes;
+    const root = await tokenFor(one.url, admin);
+    // The resource server of the first test stays; a client allowed its scope is enough.
+    const creds = credentialsOf(
+      await api(one.url, root, 'POST', '/clients', { client_name: 'activated later', scope: 'api:read' }),
+    );
+    const old = kidOf(await jwtFrom(two.url, creds));
+    const rotated = await api(one.url, root, 'POST', '/keys/rotate', { activate_in: 2 });
+    assert.equal(rotated.status, 201);
+    const activatesAt = Date.parse(String(rotated.body.activates_at));
+    assert.ok(
+      (await kidsOf(two.url)).includes(String(rotated.body.kid)),
+      'published on the other node at once',
+    );
+    const early = kidOf(await jwtFrom(two.url, creds));
+    if (Date.now() < activatesAt) assert.equal(early, old, 'not signing before its activation');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, activatesAt + 1000 - Date.now())));
+    assert.equal(kidOf(await jwtFrom(two.url, creds)), rotated.body.kid, 'node two, a second after');
+    assert.equal(kidOf(await jwtFrom(one.url, creds)), rotated.body.kid, 'node one too');
+  });
+
   it('applies rotations made on both at once, one after the other', async () => {
     const { one, two } = nodes;
     const root = await tokenFor(one.url, admin);
@@ -263,7 +302,7 @@ describe('signing-key rotation on two processes', () => {
     ]);
     assert.deepEqual([a.status, b.status], [201, 201]);
     assert.notEqual(a.body.kid, b.body.kid);
-    const listed = (await api(two.url, root, 'GET', '/keys')).body.keys as Record<string, unknown>[];
+    const listed = (await api(two.url, root, 'GET', '/keys')).body.data as Record<string, unknown>[];
     const current = listed.filter((key) => key.status === 'current' && key.alg === 'ES256');
     assert.equal(current.length, 1);
     assert.ok([a.body.kid, b.body.kid].includes(current[0]!.kid));
@@ -309,7 +348,7 @@ describe('signing-key rotation of keys stored before rotations existed', () => {
     const rotated = await api(h.tessera, h.token, 'POST', '/keys/rotate');
     assert.equal(rotated.status, 201);
     assert.equal(kidOf(await jwtFrom(h.tessera.url, creds)), rotated.body.kid);
-    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.keys as Record<string, unknown>[];
+    const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, unknown>[];
     assert.deepEqual(
       listed.filter((key) => key.status === 'retired').map((key) => [key.kid, key.created_at]),
       [
@@ -318,5 +357,129 @@ describe('signing-key rotation of keys stored before rotations existed', () => {
       ],
     );
     assert.equal((await verify(h.tessera.url, before)).payload.client_id, creds.clientId);
+  });
+});
+
+describe('signing keys published before they sign', () => {
+  let clock = Date.parse('2026-12-07T10:00:00.000Z');
+  const retentionMs = (3600 + 60) * 1000;
+  const h = adminHarness({ now: () => clock, env: { TESSERA_MAX_ACCESS_TOKEN_TTL: '600' } });
+  let creds: Credentials;
+  const listed = async () =>
+    (await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, string | null>[];
+
+  it('publishes a key with activate_in at once as next, while the current key goes on signing', async () => {
+    creds = await jwtClient(h.tessera, h.token);
+    const old = kidOf(await jwtFrom(h.tessera.url, creds));
+    const first = await api(h.tessera, h.token, 'POST', '/keys/rotate', { activate_in: 3600 });
+    assert.deepEqual(first.body, {
+      kid: first.body.kid,
+      activates_at: new Date(clock + 3_600_000).toISOString(),
+    });
+    assert.equal(first.status, 201);
+    assert.ok((await kidsOf(h.tessera.url)).includes(String(first.body.kid)));
+    assert.equal(kidOf(await jwtFrom(h.tessera.url, creds)), old);
+    const next = (await listed()).filter((key) => key.status === 'next');
+    assert.deepEqual(next.map((key) => [key.alg, key.activates_at, key.retires_at]).sort(), [
+      ['ES256', first.body.activates_at, null],
+      ['RS256', first.body.activates_at, null],
+    ]);
+
+    // A rotation while keys are next replaces them.
+    const second = await api(h.tessera, h.token, 'POST', '/keys/rotate', { activate_in: 600 });
+    assert.equal(second.status, 201);
+    const kids = await kidsOf(h.tessera.url);
+    assert.ok(!kids.includes(String(first.body.kid)) && kids.includes(String(second.body.kid)));
+    assert.deepEqual(
+      (await listed()).map((key) => key.status),
+      ['next', 'next', 'current', 'current'],
+    );
+    const audit = await api(h.tessera, h.token, 'GET', '/audit?limit=1');
+    const details = (audit.body.data as { details: { replaced: string[] } }[])[0]!.details;
+    assert.deepEqual(details.replaced.sort(), next.map((key) => String(key.kid)).sort());
+
+    clock += 600_000 - 1;
+    await kidsOf(h.tessera.url);
+    assert.equal(kidOf(await jwtFrom(h.tessera.url, creds)), old, 'a millisecond before');
+    clock += 1;
+    await kidsOf(h.tessera.url);
+    assert.equal(kidOf(await jwtFrom(h.tessera.url, creds)), second.body.kid, 'from its activation');
+    const after = await listed();
+    assert.deepEqual(
+      after.map((key) => key.status),
+      ['current', 'current', 'retired', 'retired'],
+    );
+    for (const key of after.filter((entry) => entry.status === 'retired')) {
+      assert.equal(key.retires_at, new Date(clock + retentionMs).toISOString());
+    }
+  });
+});
+
+describe('scheduled signing-key rotation', () => {
+  let clock = Date.parse('2026-12-07T10:00:00.000Z');
+  const data = tempDir();
+  const env = { TESSERA_KEY_ROTATION_DAYS: '30' };
+  const h = adminHarness({ now: () => clock, env, dataDir: data.dir });
+  after(() => data.remove());
+  const day = 86_400_000;
+  const statuses = async () =>
+    ((await api(h.tessera, h.token, 'GET', '/keys')).body.data as Record<string, string | null>[]).map(
+      (key) => [key.status, key.activates_at],
+    );
+
+  it('publishes new keys a day before the current ones have signed for the set days, once', async () => {
+    const start = new Date(clock).toISOString();
+    assert.deepEqual(await statuses(), [
+      ['current', start],
+      ['current', start],
+    ]);
+    clock += 29 * day - 1;
+    await h.tessera.container.checkKeySchedule();
+    assert.equal((await statuses()).length, 2, 'not due yet');
+    clock += 1;
+    await h.tessera.container.checkKeySchedule();
+    const activates = new Date(clock + day).toISOString();
+    assert.deepEqual((await statuses()).slice(0, 2), [
+      ['next', activates],
+      ['next', activates],
+    ]);
+    await h.tessera.container.checkKeySchedule();
+    assert.equal((await statuses()).length, 4, 'a key already next is not replaced by the schedule');
+    const audit = await api(
+      h.tessera,
+      h.token,
+      'GET',
+      '/audit?target=key:' +
+        String(
+          ((await api(h.tessera, h.token, 'GET', '/keys')).body.data as { kid: string; alg: string }[]).find(
+            (key) => key.alg === 'ES256',
+          )!.kid,
+        ),
+    );
+    assert.deepEqual(
+      (audit.body.data as { actor: string; action: string }[]).map((entry) => [entry.action, entry.actor]),
+      [['keys.rotate', 'system:key-schedule']],
+    );
+  });
+
+  it('rotates once however many nodes check at once', async () => {
+    const other = await startTessera({ now: () => clock, env, dataDir: data.dir });
+    try {
+      clock += 30 * day;
+      await Promise.all([h.tessera.container.checkKeySchedule(), other.container.checkKeySchedule()]);
+      const listed = (await api(h.tessera, h.token, 'GET', '/keys')).body.data as { status: string }[];
+      assert.deepEqual(
+        listed.map((key) => key.status),
+        ['next', 'next', 'current', 'current'],
+        'the keys retired a month ago have left',
+      );
+      const audit = await api(h.tessera, h.token, 'GET', '/audit?limit=5');
+      const rotations = (audit.body.data as { action: string }[]).filter(
+        (entry) => entry.action === 'keys.rotate',
+      );
+      assert.equal(rotations.length, 2, 'the first scheduled rotation and one more');
+    } finally {
+      await other.close();
+    }
   });
 });

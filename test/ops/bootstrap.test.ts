@@ -28,7 +28,7 @@ describe('bootstrap contents', () => {
       assert.deepEqual(consoleClient?.grant_types, ['authorization_code', 'refresh_token']);
       assert.deepEqual(consoleClient?.redirect_uris, [`${tessera.url}/admin/callback`]);
       assert.equal(consoleClient?.first_party, true);
-      assert.equal(consoleClient?.secret_hash, null);
+      assert.deepEqual(consoleClient?.secrets, []);
 
       const clients = await clientStore.listClients('default', { limit: 10 });
       assert.equal(clients.data.length, 2);

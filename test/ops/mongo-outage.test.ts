@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, tokenFor } from '../support/admin.js';
-import { testMongo, type TestMongo } from '../support/mongo.js';
+import { testMongo, type TestMongo, TEST_SECRETS_KEY } from '../support/mongo.js';
 import { clientCredentials, type Credentials } from '../support/oauth.js';
 import { spawnTessera, untilOk, type TesseraProcess } from '../support/process.js';
 import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
@@ -26,6 +26,7 @@ describe('MongoDB stops answering and answers again', () => {
       TESSERA_DATA_DIR: data.dir,
       REDIS_URL,
       MONGODB_URI: mongo.uri,
+      TESSERA_SECRETS_KEY: TEST_SECRETS_KEY,
       TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
     });
   });

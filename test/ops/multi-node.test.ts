@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { clientCredentials, introspect, revoke, type Credentials } from '../support/oauth.js';
 import { spawnTessera, type TesseraProcess } from '../support/process.js';
 import { deleteByPrefix, TEST_REDIS_URL } from '../support/redis.js';
-import { testMongo, type TestMongo } from '../support/mongo.js';
+import { testMongo, type TestMongo, TEST_SECRETS_KEY } from '../support/mongo.js';
 import { tempDir } from '../support/tessera.js';
 
 // This file's own Redis database, emptied of Tessera's keys afterwards.
@@ -26,6 +26,7 @@ describe('two Tessera processes sharing one Redis and one MongoDB', () => {
       TESSERA_DATA_DIR: data.dir,
       REDIS_URL,
       MONGODB_URI: mongo.uri,
+      TESSERA_SECRETS_KEY: TEST_SECRETS_KEY,
       TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
     };
     one = await spawnTessera(env);

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.js';
 import { api, credentialsOf, tokenFor } from '../support/admin.js';
 import { codeThroughForms } from '../support/browser.js';
-import { testMongo } from '../support/mongo.js';
+import { testMongo, TEST_SECRETS_KEY } from '../support/mongo.js';
 import { openMongoClientStore } from '../../adapters/mongo/client-store.js';
 import { basic, clientCredentials, introspect, postForm } from '../support/oauth.js';
 import { spawnTessera } from '../support/process.js';
@@ -458,6 +458,7 @@ describe('provisioning file', () => {
     const env = (dir: string) => ({
       TESSERA_DATA_DIR: dir,
       MONGODB_URI: mongo.uri,
+      TESSERA_SECRETS_KEY: TEST_SECRETS_KEY,
       REDIS_URL: redisUrl,
       TESSERA_ADMIN_CLIENT_SECRET: 'provisioning-admin-secret-0123456789abcdef',
       TESSERA_PROVISION_FILE: provisionFile(ACME),

@@ -478,7 +478,8 @@ export class MongoWireServer {
       const next: Document = isReplacement ? { _id: target._id, ...update } : structuredClone(target);
       if (!isReplacement) {
         const { $setOnInsert: _ignored, ...rest } = update;
-        mingoUpdate(next, rest, options.arrayFilters);
+        // The query goes along so that a positional `$` names the array element it matched.
+        mingoUpdate(next, rest, options.arrayFilters, query);
       }
       const conflict = this.uniqueConflict(data, next, target);
       if (conflict) throw new CommandError(11000, 'DuplicateKey', String(conflict.errmsg), conflict);

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { MongoWireServer } from './mongo-wire-server.js';
 
+/** A `TESSERA_SECRETS_KEY` for tests on MongoDB, where the setting is required. */
+export const TEST_SECRETS_KEY = 'a0'.repeat(32);
+
 /** The same URI naming another database. */
 export function withDatabase(uri: string, database: string): string {
   const url = new URL(uri);
