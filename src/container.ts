@@ -397,6 +397,7 @@ export async function createContainer(
         scopes: config.scopeCatalog.entries,
         adminScopes: ADMIN_SCOPE_SET,
         resources,
+        keys,
       }),
       stores: pingables,
     });

@@ -51,6 +51,19 @@ export function createAuditService(deps: {
         next_cursor: page.next_cursor,
       };
     },
+
+    /**
+     * How a person reads each actor: a user of the account by username (the log keeps
+     * `user:<id>`, which survives renames and deletes); anything else as recorded.
+     */
+    async actorNames(accountId: string, actors: readonly string[]): Promise<Map<string, string>> {
+      const names = new Map<string, string>();
+      for (const actor of new Set(actors)) {
+        const user = actor.startsWith('user:') ? await deps.clientStore.getUser(actor.slice(5)) : null;
+        names.set(actor, user && user.account_id === accountId ? user.username : actor);
+      }
+      return names;
+    },
   };
 }
 

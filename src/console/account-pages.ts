@@ -9,16 +9,16 @@ import { attempt, cursorOption, formOf, nextPageLink, text, wholeNumber, type Fo
 import { revealOnce } from './one-time-pages.js';
 import { consoleOf, renderConsole, shortTime } from './render.js';
 
+/** The admin API's own `accounts:admin` check, on the console's principal: administrators of `default` only. */
+export async function accountsAdmin(ctx: Context, next: Next) {
+  ctx.state.principal = consoleOf(ctx).principal;
+  await requireScope('accounts:admin')(ctx, next);
+}
+
 /** `/admin/accounts`: tenants, for administrators of account `default` (scope `accounts:admin`). */
 export function accountPages(deps: Pick<ConsoleDeps, 'accounts' | 'sessions'>): Router {
   const { accounts, sessions } = deps;
   const router = new Router();
-
-  // The admin API's own scope check, on the console's principal.
-  async function accountsAdmin(ctx: Context, next: Next) {
-    ctx.state.principal = consoleOf(ctx).principal;
-    await requireScope('accounts:admin')(ctx, next);
-  }
 
   async function listAccounts(ctx: Context) {
     const page = await accounts.list({ limit: 25, ...cursorOption(ctx) });

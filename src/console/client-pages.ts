@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { clientFilters } from '../clients/client-routes.js';
 import {
+  addSecretSchema,
   AUTH_METHODS,
   createClientSchema,
   GRANT_TYPES,
@@ -9,6 +10,7 @@ import {
   patchClientSchema,
   rotateSecretSchema,
 } from '../clients/client-schema.js';
+import { SECRET_AUTH_METHODS } from '../clients/client-model.js';
 import type { ClientView } from '../clients/client-service.js';
 import { definedOnly } from '../objects.js';
 import type { ConsoleDeps } from './console-routes.js';
@@ -29,7 +31,16 @@ import {
   type FormError,
 } from './forms.js';
 import { oneTimePages, revealOnce } from './one-time-pages.js';
-import { consoleOf, renderConsole, shortTime } from './render.js';
+import { consoleOf, eventsOf, renderConsole, shortTime } from './render.js';
+
+/** A refused "Rotate secret" or "Add secret" form, shown again as it was typed. */
+interface RefusedSecretForm {
+  form: 'rotate' | 'add';
+  error: FormError;
+  values: Record<string, string>;
+  revokeTokens: boolean;
+  status: number;
+}
 
 /** Rows per page of the clients list (contract section 7). */
 export const CLIENTS_PER_PAGE = 25;
@@ -299,14 +310,12 @@ export function clientPages(deps: ConsoleDeps): Router {
     });
   }
 
-  /** The client's page; `rotation` is a refused "Rotate secret" form, shown where it was typed. */
-  async function clientPage(ctx: Context, rotation?: { error: FormError; value: string; status: number }) {
+  /** The client's page; `refused` is a refused secret form ("Rotate secret", "Add secret"), shown where it was typed. */
+  async function clientPage(ctx: Context, refused?: RefusedSecretForm) {
     const { principal } = consoleOf(ctx);
     const client = await clients.get(principal, ctx.params.id!);
-    const events = await deps.audit.list(principal.accountId, {
-      limit: 20,
-      target: `client:${client.client_id}`,
-    });
+    const usesSecret = SECRET_AUTH_METHODS.has(client.token_endpoint_auth_method);
+    const secrets = usesSecret ? (await clients.listSecrets(principal, client.client_id)).data : [];
     const users = await serviceUsers(ctx);
     const usage = await clients.usage(principal, client.client_id, 24);
     renderConsole(
@@ -320,7 +329,14 @@ export function clientPages(deps: ConsoleDeps): Router {
           METHOD_LABELS[client.token_endpoint_auth_method as keyof typeof METHOD_LABELS] ??
           client.token_endpoint_auth_method,
         serviceUser: users.find((u) => u.id === client.service_user_id)?.username ?? client.service_user_id,
-        usesSecret: ['client_secret_basic', 'client_secret_post'].includes(client.token_endpoint_auth_method),
+        usesSecret,
+        secrets: secrets.map((secret) => ({
+          ...secret,
+          name: secret.label ?? (secret.hint ? `${secret.hint}…` : 'without a label'),
+          created: shortTime(secret.created_at),
+          expires: secret.expires_at ? shortTime(secret.expires_at) : 'Never',
+          lastUsed: shortTime(secret.last_used_at),
+        })),
         usesCertificates:
           client.token_endpoint_auth_method === 'tls_client_auth' ||
           client.tls_client_certificate_bound_access_tokens,
@@ -333,16 +349,17 @@ export function clientPages(deps: ConsoleDeps): Router {
             warning: !c.revoked && days >= 0 && days < EXPIRY_WARNING_DAYS ? `Expires in ${days} days` : null,
           };
         }),
-        events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
+        events: await eventsOf(deps.audit, principal.accountId, `client:${client.client_id}`),
         created: shortTime(client.created_at),
         updated: shortTime(client.updated_at),
         lastUsed: shortTime(client.last_used_at),
         previousSecretUntil:
           client.previous_secret_expires_at && shortTime(client.previous_secret_expires_at),
-        rotation: rotation ?? null,
+        rotation: refused?.form === 'rotate' ? refused : null,
+        addition: refused?.form === 'add' ? refused : null,
         notice: ctx.query.done ?? null,
       },
-      rotation?.status ?? 200,
+      refused?.status ?? 200,
     );
   }
 
@@ -394,6 +411,7 @@ export function clientPages(deps: ConsoleDeps): Router {
   async function rotateSecret(ctx: Context) {
     const { principal } = consoleOf(ctx);
     const form = formOf(ctx);
+    const revokeTokens = isChecked(form, 'revoke_tokens');
     const outcome = await attempt(async () => {
       const options = parseBody(
         rotateSecretSchema,
@@ -402,24 +420,64 @@ export function clientPages(deps: ConsoleDeps): Router {
       );
       return clients.rotateSecret(principal, ctx.params.id!, {
         previousSecretExpiresIn: options.previous_secret_expires_in,
+        revokeTokens,
       });
     });
     if ('error' in outcome) {
       return clientPage(ctx, {
+        form: 'rotate',
         error: outcome.error,
-        value: text(form, 'previous_secret_expires_in'),
+        values: { previous_secret_expires_in: text(form, 'previous_secret_expires_in') },
+        revokeTokens,
         status: outcome.status,
       });
     }
-    const secret = outcome.ok;
+    await revealSecret(ctx, 'Secret rotated', outcome.ok);
+  }
+
+  async function addSecret(ctx: Context) {
+    const { principal } = consoleOf(ctx);
+    const form = formOf(ctx);
+    const outcome = await attempt(async () => {
+      const options = parseBody(
+        addSecretSchema,
+        definedOnly({ label: text(form, 'label') || undefined, expires_in: wholeNumber(form, 'expires_in') }),
+        'invalid_request',
+      );
+      return clients.addSecret(principal, ctx.params.id!, {
+        label: options.label,
+        expiresIn: options.expires_in,
+      });
+    });
+    if ('error' in outcome) {
+      return clientPage(ctx, {
+        form: 'add',
+        error: outcome.error,
+        values: { label: text(form, 'label'), expires_in: text(form, 'expires_in') },
+        revokeTokens: false,
+        status: outcome.status,
+      });
+    }
+    await revealSecret(ctx, 'Secret added', outcome.ok.client_secret);
+  }
+
+  /** The page that shows a new secret once, then leads back to the client. */
+  async function revealSecret(ctx: Context, heading: 'Secret rotated' | 'Secret added', secret: string) {
     await revealOnce(ctx, sessions, {
-      heading: 'Secret rotated',
+      heading,
       clientId: ctx.params.id!,
       clientSecret: secret,
       certificatePem: null,
       privateKeyPem: null,
       back: clientPath(ctx.params.id!),
     });
+  }
+
+  async function revokeSecret(ctx: Context) {
+    await clients.deleteSecret(consoleOf(ctx).principal, ctx.params.id!, ctx.params.secret!, {
+      revokeTokens: isChecked(formOf(ctx), 'revoke_tokens'),
+    });
+    seeOther(ctx, `${clientPath(ctx.params.id!)}?done=secret-revoked`);
   }
 
   async function endSecretOverlap(ctx: Context) {
@@ -455,6 +513,8 @@ export function clientPages(deps: ConsoleDeps): Router {
   router.post('/clients/:id/enable', enableClient);
   router.post('/clients/:id/secret', rotateSecret);
   router.post('/clients/:id/secret/previous/end', endSecretOverlap);
+  router.post('/clients/:id/secrets', addSecret);
+  router.post('/clients/:id/secrets/:secret/revoke', revokeSecret);
   router.post('/clients/:id/certificate', issueCertificate);
   router.post('/clients/:id/certificates/:serial/revoke', revokeCertificate);
   deletionRoutes(router, '/clients', {

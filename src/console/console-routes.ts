@@ -14,6 +14,7 @@ import { logFailure } from '../http/error-handler.js';
 import { renderErrorPage } from '../http/pages.js';
 import type { UserService } from '../users/user-service.js';
 import { accountPages } from './account-pages.js';
+import { keyPages } from './key-pages.js';
 import { auditPages } from './audit-pages.js';
 import { clientPages } from './client-pages.js';
 import { ConsoleSignInError, type ConsoleOAuth } from './console-oauth.js';
@@ -23,6 +24,7 @@ import { SESSION_HOURS } from './session.js';
 import { userPages } from './user-pages.js';
 import { resourcePages } from './resource-pages.js';
 import type { ResourceService } from '../resources/resource-service.js';
+import type { KeyService } from '../keys/key-service.js';
 
 export interface ConsoleDeps {
   config: Config;
@@ -41,6 +43,7 @@ export interface ConsoleDeps {
   /** The admin API's own scopes (not offered to resource servers). */
   adminScopes: ReadonlySet<string>;
   resources: ResourceService;
+  keys: KeyService;
 }
 
 export const SESSION_COOKIE = 'tessera_console';
@@ -248,6 +251,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     userPages(deps),
     auditPages(deps),
     accountPages(deps),
+    keyPages(deps),
   ]) {
     signedIn.use(pages.routes());
   }

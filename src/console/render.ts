@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { accountView } from '../accounts/account-service.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { Principal } from '../auth/principal.js';
 import { renderPage } from '../http/pages.js';
 import type { userView } from '../users/user-service.js';
@@ -46,4 +47,31 @@ export function renderConsole(ctx: Context, name: string, data: Record<string, u
 /** A date as the console shows it: UTC, to the minute. */
 export function shortTime(iso: string | null): string {
   return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : 'Never';
+}
+
+/** Audit entries as the console's tables show them: times to the minute, actors by username. */
+export async function auditRows<T extends { at: string; actor: string }>(
+  audit: Pick<AuditService, 'actorNames'>,
+  accountId: string,
+  entries: readonly T[],
+): Promise<(T & { time: string; actorName: string })[]> {
+  const names = await audit.actorNames(
+    accountId,
+    entries.map((entry) => entry.actor),
+  );
+  return entries.map((entry) => ({
+    ...entry,
+    time: shortTime(entry.at),
+    actorName: names.get(entry.actor) ?? entry.actor,
+  }));
+}
+
+/** The latest 20 audit entries about `target`, for the "Events" table of its page. */
+export async function eventsOf(
+  audit: Pick<AuditService, 'list' | 'actorNames'>,
+  accountId: string,
+  target: string,
+) {
+  const page = await audit.list(accountId, { limit: 20, target });
+  return auditRows(audit, accountId, page.data);
 }

@@ -21,7 +21,7 @@ import {
   type Form,
   type FormError,
 } from './forms.js';
-import { consoleOf, renderConsole, shortTime } from './render.js';
+import { consoleOf, eventsOf, renderConsole, shortTime } from './render.js';
 
 const resourcePath = (id: string) => `/admin/apis/${encodeURIComponent(id)}`;
 
@@ -106,15 +106,11 @@ export function resourcePages(deps: ConsoleDeps): Router {
   async function showResource(ctx: Context) {
     const { principal } = consoleOf(ctx);
     const resource = await resources.get(principal, ctx.params.id!);
-    const events = await deps.audit.list(principal.accountId, {
-      limit: 20,
-      target: `resource:${resource.id}`,
-    });
     renderConsole(ctx, 'resource', {
       resource,
       created: shortTime(resource.created_at),
       updated: shortTime(resource.updated_at),
-      events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
+      events: await eventsOf(deps.audit, principal.accountId, `resource:${resource.id}`),
       notice: ctx.query.done ?? null,
     });
   }

@@ -23,7 +23,7 @@ export interface ConsoleTokens {
 
 /** A secret, certificate or key to show once: the first read of each part deletes it. */
 export interface OneTimeEntry {
-  heading: 'Client created' | 'Secret rotated' | 'Certificate issued' | 'Account created';
+  heading: 'Client created' | 'Secret rotated' | 'Secret added' | 'Certificate issued' | 'Account created';
   clientId: string;
   clientSecret: string | null;
   certificatePem: string | null;

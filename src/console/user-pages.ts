@@ -15,7 +15,7 @@ import {
   type DeleteConfirmation,
   type FormError,
 } from './forms.js';
-import { consoleOf, renderConsole, shortTime } from './render.js';
+import { consoleOf, eventsOf, renderConsole, shortTime } from './render.js';
 
 type UserView = ReturnType<typeof userView>;
 
@@ -66,10 +66,6 @@ export function userPages(deps: ConsoleDeps): Router {
   }
 
   async function userPage(ctx: Context, user: UserView, error: FormError | null = null, status = 200) {
-    const events = await deps.audit.list(consoleOf(ctx).principal.accountId, {
-      limit: 20,
-      target: `user:${user.id}`,
-    });
     renderConsole(
       ctx,
       'user',
@@ -77,7 +73,7 @@ export function userPages(deps: ConsoleDeps): Router {
         user,
         created: shortTime(user.created_at),
         updated: shortTime(user.updated_at),
-        events: events.data.map((e) => ({ ...e, time: shortTime(e.at) })),
+        events: await eventsOf(deps.audit, consoleOf(ctx).principal.accountId, `user:${user.id}`),
         self: user.id === consoleOf(ctx).user.id,
         notice: error ? null : (ctx.query.done ?? null),
         error,

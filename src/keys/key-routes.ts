@@ -7,7 +7,7 @@ import { parseBody, seconds } from '../clients/client-schema.js';
 import type { KeyService } from './key-service.js';
 
 /** A rotation may be published ahead of signing, by up to a week. */
-const rotateSchema = z.strictObject({ activate_in: seconds(0, 604800).optional() });
+export const rotateKeysSchema = z.strictObject({ activate_in: seconds(0, 604800).optional() });
 
 /** `/keys` of the admin API (contract section 12), for `accounts:admin` only. */
 export function keyRoutes(keys: KeyService): Router {
@@ -16,7 +16,7 @@ export function keyRoutes(keys: KeyService): Router {
 
   async function rotateKeys(ctx: Context) {
     const body = jsonBody(ctx);
-    const options = body === undefined ? {} : parseBody(rotateSchema, body, 'invalid_request');
+    const options = body === undefined ? {} : parseBody(rotateKeysSchema, body, 'invalid_request');
     ctx.body = await keys.rotate(principalOf(ctx), options.activate_in);
     ctx.status = 201;
   }

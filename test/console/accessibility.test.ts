@@ -65,6 +65,19 @@ describe('console accessibility', () => {
     await check('client-created');
     await h.page.goto(`/admin/clients/${mtls.clientId}`);
     await check('client');
+    // A secret-based client: its Secrets table, "Add secret" and "Rotate secret", refused too.
+    const machine = await createClientInConsole(h.page, 'Machine to machine', { Name: 'billing-export' });
+    await h.page.goto(`/admin/clients/${machine.clientId}`);
+    await h.page.getByLabel('Label').fill('ci runner');
+    await h.page.getByRole('button', { name: 'Add secret' }).click();
+    await h.page.getByRole('heading', { name: 'Secret added' }).waitFor();
+    await check('secret-added');
+    await h.page.goto(`/admin/clients/${machine.clientId}`);
+    await check('client-secrets');
+    await h.page.getByLabel('Expires in (seconds)').fill('5');
+    await h.page.getByRole('button', { name: 'Add secret' }).click();
+    await h.page.locator('#add-secret-error').waitFor();
+    await check('client-secret-refused');
     await h.page.goto(`/admin/clients/${mtls.clientId}/edit`);
     await check('client-edit');
     await h.page.goto(`/admin/clients/${mtls.clientId}/delete`);
@@ -101,6 +114,12 @@ describe('console accessibility', () => {
     await check('user');
     await h.page.goto('/admin/audit');
     await check('audit');
+    await h.page.goto('/admin/keys');
+    await check('keys');
+    await h.page.getByLabel('Activate in (seconds)').fill('86400');
+    await h.page.getByRole('button', { name: 'Rotate keys' }).click();
+    await h.page.getByRole('status').waitFor();
+    await check('keys-rotated');
     await h.page.goto('/admin/accounts');
     await check('accounts');
     await h.page.goto('/admin/accounts/new');
