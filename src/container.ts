@@ -215,9 +215,13 @@ export async function createContainer(
   const opened = stores ?? (await openStores(config));
   // Store latency is measured here, where the stores are wired, for every implementation alike.
   const metrics = createMetrics();
-  const sealer = createSealer(secretsKeys.keys, config.mongodbUri ? 'MongoDB' : 'SQLite');
+  const sealer = createSealer(secretsKeys.keys);
   const clientStore = withCurrentClientFields(
-    withSealedValues(timedStore(opened.clientStore, 'client_store', metrics), sealer),
+    withSealedValues(
+      timedStore(opened.clientStore, 'client_store', metrics),
+      sealer,
+      config.mongodbUri ? 'MongoDB' : 'SQLite',
+    ),
   );
   const tokenStore = timedTokenStore(opened.tokenStore, metrics);
   const marks = timedStore(opened.marks, 'cache_marks', metrics);
@@ -302,7 +306,7 @@ export async function createContainer(
     });
     const exports = createExportService({ clientStore });
     const login = createLoginService({ clientStore, limiter, secrets });
-    const sessions = createConsoleSessions({ tokenStore });
+    const sessions = createConsoleSessions({ tokenStore, sealer });
     const oauth = createConsoleOAuth({ config });
     const pingables = [
       { name: 'client_store', ping: () => clientStore.ping() },

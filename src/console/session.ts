@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ModelAdapter, TokenStore } from '../stores/token-store.js';
+import { UnsealableError, type SealedValue, type Sealer } from '../crypto/sealing.js';
 
 /** A sign-in the console started: what its callback must find again. */
 export interface PendingSignIn {
@@ -32,6 +33,17 @@ export interface OneTimeEntry {
   back: string;
 }
 
+/** The parts of a one-time entry that are secrets. */
+type SecretParts = Pick<OneTimeEntry, 'clientSecret' | 'certificatePem' | 'privateKeyPem'>;
+
+/** A one-time entry as the session keeps it: its secrets sealed (README, "Key material at rest"). */
+interface StoredOneTime {
+  heading: OneTimeEntry['heading'];
+  clientId: string;
+  back: string;
+  sealed: SealedValue;
+}
+
 export interface ConsoleSession {
   id: string;
   /** The synchronizer token every form of this session carries. */
@@ -40,7 +52,7 @@ export interface ConsoleSession {
   expiresAt: number;
   pending: PendingSignIn[];
   tokens: ConsoleTokens | null;
-  oneTime: Record<string, OneTimeEntry>;
+  oneTime: Record<string, StoredOneTime>;
 }
 
 /** How long a console session lasts at most, signed in or not. */
@@ -54,9 +66,11 @@ const randomId = () => randomBytes(32).toString('base64url');
  * Console sessions, kept in the token store (Redis when configured), so any node serves any
  * session. The browser holds only the session's random id.
  */
-export function createConsoleSessions(deps: { tokenStore: TokenStore; now?: () => number }) {
+export function createConsoleSessions(deps: { tokenStore: TokenStore; sealer: Sealer; now?: () => number }) {
   const store: ModelAdapter = deps.tokenStore.adapter('ConsoleSession');
   const now = deps.now ?? Date.now;
+  // A secret or private key waiting to be shown sits in the token store: sealed, like key material.
+  const sealOf = (key: string) => `console-once:${key}`;
 
   async function save(session: ConsoleSession): Promise<void> {
     const seconds = Math.ceil((session.expiresAt - now()) / 1000);
@@ -109,7 +123,14 @@ export function createConsoleSessions(deps: { tokenStore: TokenStore; now?: () =
     /** Stores `entry` to be shown once; returns its key. */
     async putOneTime(session: ConsoleSession, entry: OneTimeEntry): Promise<string> {
       const key = randomBytes(16).toString('base64url');
-      session.oneTime = { ...session.oneTime, [key]: entry };
+      const { heading, clientId, back, ...secrets } = entry;
+      const stored: StoredOneTime = {
+        heading,
+        clientId,
+        back,
+        sealed: deps.sealer.seal(sealOf(key), secrets),
+      };
+      session.oneTime = { ...session.oneTime, [key]: stored };
       await save(session);
       return key;
     },
@@ -118,20 +139,31 @@ export function createConsoleSessions(deps: { tokenStore: TokenStore; now?: () =
      * Takes one part of a one-time entry: it is deleted from the session before it is returned,
      * so a reload or a second tab gets null.
      */
-    async takeOneTime<K extends 'clientSecret' | 'certificatePem' | 'privateKeyPem'>(
+    async takeOneTime<K extends keyof SecretParts>(
       session: ConsoleSession,
       key: string,
       parts: K[],
     ): Promise<(OneTimeEntry & { taken: Pick<OneTimeEntry, K> }) | null> {
-      const entry = session.oneTime[key];
-      if (!entry) return null;
-      const taken = Object.fromEntries(parts.map((part) => [part, entry[part]])) as Pick<OneTimeEntry, K>;
-      const rest = { ...entry, ...Object.fromEntries(parts.map((part) => [part, null])) };
+      const stored = session.oneTime[key];
+      if (!stored) return null;
+      const { sealed, ...shown } = stored;
+      let secrets: SecretParts;
+      try {
+        secrets = deps.sealer.open<SecretParts>(sealOf(key), sealed);
+      } catch (error) {
+        // Sealed under a key since taken out of TESSERA_SECRETS_KEY: as good as shown.
+        if (error instanceof UnsealableError) return null;
+        throw error;
+      }
+      const taken = Object.fromEntries(parts.map((part) => [part, secrets[part]])) as Pick<OneTimeEntry, K>;
+      const rest: SecretParts = { ...secrets, ...Object.fromEntries(parts.map((part) => [part, null])) };
       const { [key]: _shown, ...others } = session.oneTime;
       const left = rest.clientSecret || rest.certificatePem || rest.privateKeyPem;
-      session.oneTime = left ? { ...others, [key]: rest } : others;
+      session.oneTime = left
+        ? { ...others, [key]: { ...shown, sealed: deps.sealer.seal(sealOf(key), rest) } }
+        : others;
       await save(session);
-      return { ...entry, taken };
+      return { ...shown, ...secrets, taken };
     },
 
     /** Whether `presented` is this session's form token. */

@@ -56,6 +56,14 @@ const isSealed = (value: unknown): value is SealedValue =>
 const kidOf = (key: Buffer): string =>
   createHash('sha256').update(key).digest().subarray(0, 8).toString('base64url');
 
+/** Sealed material that no key of `TESSERA_SECRETS_KEY` opens. */
+export class UnsealableError extends Error {
+  constructor() {
+    super('no key of TESSERA_SECRETS_KEY opens this');
+    this.name = 'UnsealableError';
+  }
+}
+
 /** What each stored value is, for the one line a start that cannot open it prints. */
 const KINDS: Record<string, string> = { jwks: 'signing keys', 'cookie-keys': 'cookie keys' };
 
@@ -63,7 +71,7 @@ const KINDS: Record<string, string> = { jwks: 'signing keys', 'cookie-keys': 'co
  * AES-256-GCM sealing of the values the client store keeps under names (signing and cookie
  * keys). The value's name is the additional data, so a sealed value cannot pass for another.
  */
-export function createSealer(keys: readonly Buffer[], storeName: string) {
+export function createSealer(keys: readonly Buffer[]) {
   const [first] = keys;
   if (!first) throw new ConfigError('TESSERA_SECRETS_KEY', 'holds no key');
   const byKid = new Map(keys.map((key) => [kidOf(key), key]));
@@ -86,7 +94,7 @@ export function createSealer(keys: readonly Buffer[], storeName: string) {
       };
     },
 
-    /** The plain value; a value no listed key opens stops the start with one line. */
+    /** The plain value; {@link UnsealableError} when no listed key opens it. */
     open<T>(name: string, stored: SealedValue): T {
       const key = byKid.get(stored.kid);
       try {
@@ -100,10 +108,7 @@ export function createSealer(keys: readonly Buffer[], storeName: string) {
         ]);
         return JSON.parse(plain.toString('utf8')) as T;
       } catch {
-        throw new ConfigError(
-          'TESSERA_SECRETS_KEY',
-          `none of its keys opens the ${KINDS[name] ?? name} in the client store (${storeName})`,
-        );
+        throw new UnsealableError();
       }
     },
 
@@ -121,9 +126,20 @@ export type Sealer = ReturnType<typeof createSealer>;
  * which happens at every start for each of them; of nodes doing so at once, all write the same
  * plain value, and the compare-and-set keeps a rotation made meanwhile.
  */
-export function withSealedValues(store: ClientStore, sealer: Sealer): ClientStore {
-  const opened = <T>(name: string, stored: unknown): T =>
-    isSealed(stored) ? sealer.open<T>(name, stored) : (stored as T);
+export function withSealedValues(store: ClientStore, sealer: Sealer, storeName: string): ClientStore {
+  const opened = <T>(name: string, stored: unknown): T => {
+    if (!isSealed(stored)) return stored as T;
+    try {
+      return sealer.open<T>(name, stored);
+    } catch (error) {
+      if (!(error instanceof UnsealableError)) throw error;
+      // Read at every start: the start stops with one line naming the store and the material.
+      throw new ConfigError(
+        'TESSERA_SECRETS_KEY',
+        `none of its keys opens the ${KINDS[name] ?? name} in the client store (${storeName})`,
+      );
+    }
+  };
   return {
     ...store,
     async ensureSecretValue<T>(name: string, create: () => T): Promise<T> {

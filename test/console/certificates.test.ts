@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { api } from '../support/admin.js';
 import { clickAndLoad, consoleHarness, createClientInConsole } from '../support/chromium.js';
@@ -18,6 +20,14 @@ describe('console certificates', () => {
 
   it('issues a second certificate, revokes the first, and warns of one that expires soon', async () => {
     const created = await createClientInConsole(h.page, 'Mutual TLS machine', { Name: 'renewing' });
+    // Until downloaded, the private key waits in the token store (here the embedded file): sealed.
+    const dataDir = h.tessera.container.config.dataDir;
+    const stored = readdirSync(dataDir)
+      .filter((name) => name.startsWith('tessera.db'))
+      .map((name) => readFileSync(path.join(dataDir, name), 'latin1'))
+      .join('');
+    assert.ok(stored.includes('"sealed":{"sealed":"A256GCM"'), 'the sealed one-time entry is in the file');
+    assert.ok(!stored.includes('PRIVATE KEY'), 'no private key in the clear');
     const first = {
       cert: await download('Download certificate'),
       key: await download('Download private key'),
