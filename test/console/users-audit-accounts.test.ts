@@ -134,7 +134,7 @@ describe('console users, audit log and accounts', () => {
     assert.ok((await h.page.locator('tbody tr td:first-child').allTextContents()).includes('Acme'));
   });
 
-  it("signs an account's administrator in to that account only, without the Accounts pages", async () => {
+  it("signs an account's administrator in to that account only, without the Accounts and Signing keys pages", async () => {
     const created = await api(h.tessera, h.root, 'POST', '/accounts', { name: 'Globex' });
     assert.equal(created.status, 201);
     const account = created.body.account as { id: string };
@@ -158,7 +158,9 @@ describe('console users, audit log and accounts', () => {
       'Tessera admin',
     ]);
     assert.equal(await tenantPage.getByRole('link', { name: 'Accounts' }).count(), 0);
+    assert.equal(await tenantPage.getByRole('link', { name: 'Signing keys' }).count(), 0);
     assert.equal((await tenantPage.goto('/admin/accounts'))!.status(), 403);
+    assert.equal((await tenantPage.goto('/admin/keys'))!.status(), 403);
     // The default account's clients do not exist for it.
     const defaults = (await api(h.tessera, h.root, 'GET', '/clients?q=Tessera%20console')).body.data as {
       client_id: string;
