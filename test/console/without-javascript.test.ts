@@ -13,7 +13,7 @@ import { clientCredentials, introspect, ADMIN } from '../support/oauth.js';
 describe('console without JavaScript', () => {
   const h = consoleHarness();
 
-  it('signs in, creates a client and deletes it with the forms alone', async () => {
+  it('signs in, creates a client, adds and revokes a secret and deletes the client with the forms alone', async () => {
     const context = await newContext(h.browser, h.tessera.url, { javaScriptEnabled: false });
     const page = await context.newPage();
     await signIn(page, 'admin', 'test-admin-password');
@@ -32,6 +32,25 @@ describe('console without JavaScript', () => {
       secret: created.secret!,
     });
     assert.equal(token.status, 200);
+
+    // A second secret, and revoking the first, are plain forms too.
+    await page.goto(`/admin/clients/${created.clientId}`);
+    await page.getByLabel('Label').fill('no-script secret');
+    await clickAndLoad(page, page.getByRole('button', { name: 'Add secret' }));
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Secret added');
+    const second = {
+      clientId: created.clientId,
+      secret: await page.getByLabel('Client secret').inputValue(),
+    };
+    await page.goto(`/admin/clients/${created.clientId}`);
+    const first = page.getByRole('table', { name: 'Secrets' }).locator('tbody tr').nth(1);
+    await clickAndLoad(page, first.getByRole('button', { name: 'Revoke' }));
+    assert.equal(
+      (await clientCredentials(h.tessera.url, { clientId: created.clientId, secret: created.secret! }))
+        .status,
+      401,
+    );
+    assert.equal((await clientCredentials(h.tessera.url, second)).status, 200);
 
     await page.goto(`/admin/clients/${created.clientId}`);
     await clickAndLoad(page, page.getByRole('button', { name: 'Delete', exact: true }));
