@@ -57,19 +57,25 @@ export async function createGenerations(deps: {
     return current;
   }
 
-  // One warning when the ring cannot be read, and one line when it can again.
+  // One warning when the ring cannot be read, and one line when it can again. Looks that
+  // overlap share one.
   let failing = false;
+  let looking: Promise<void> | undefined;
   const poll = () =>
-    refresh().then(
-      () => {
-        if (failing) logger.info('signing keys readable again');
-        failing = false;
-      },
-      (error: unknown) => {
-        if (!failing) logger.warn({ err: error }, 'could not look up the signing keys');
-        failing = true;
-      },
-    );
+    (looking ??= refresh()
+      .then(
+        () => {
+          if (failing) logger.info('signing keys readable again');
+          failing = false;
+        },
+        (error: unknown) => {
+          if (!failing) logger.warn({ err: error }, 'could not look up the signing keys');
+          failing = true;
+        },
+      )
+      .finally(() => {
+        looking = undefined;
+      }));
   const timer = setInterval(() => void poll(), deps.pollMs ?? KEY_RING_POLL_MS);
   timer.unref();
 
@@ -89,9 +95,11 @@ export async function createGenerations(deps: {
 
     /** oidc-provider of the current key set, for the host app. */
     middleware(): Middleware {
-      return function serveProtocol(ctx, next) {
-        // The keys published are read fresh; a store out of reach leaves the last ones.
-        if (ctx.path === ROUTES.jwks) return poll().then(() => current.handle(ctx, next));
+      return async function serveProtocol(ctx, next) {
+        // The keys published are read fresh; a store out of reach leaves the last ones. A key
+        // published ahead activates, or a retired one leaves, at a known time: the first
+        // request after it switches, without waiting for the next look.
+        if (ctx.path === ROUTES.jwks || now() >= current.keys.validUntil) await poll();
         return current.handle(ctx, next);
       };
     },
