@@ -95,11 +95,13 @@ export async function createGenerations(deps: {
 
     /** oidc-provider of the current key set, for the host app. */
     middleware(): Middleware {
-      return async function serveProtocol(ctx, next) {
+      return function serveProtocol(ctx, next) {
         // The keys published are read fresh; a store out of reach leaves the last ones. A key
         // published ahead activates, or a retired one leaves, at a known time: the first
         // request after it switches, without waiting for the next look.
-        if (ctx.path === ROUTES.jwks || now() >= current.keys.validUntil) await poll();
+        if (ctx.path === ROUTES.jwks || now() >= current.keys.validUntil) {
+          return poll().then(() => current.handle(ctx, next));
+        }
         return current.handle(ctx, next);
       };
     },
