@@ -226,12 +226,12 @@ export function createClientService(deps: ClientServiceDeps) {
   async function changeSecrets(
     principal: Principal,
     clientId: string,
-    next: (working: ClientSecretRecord[], client: ClientRecord) => ClientSecretRecord[],
+    next: (working: ClientSecretRecord[]) => ClientSecretRecord[],
   ): Promise<ClientRecord> {
     return change(principal.accountId, async () => {
       for (;;) {
         const current = await ownClient(principal, clientId);
-        const secrets = next(workingSecrets(current, now()), current);
+        const secrets = next(workingSecrets(current, now()));
         const updatedAt = new Date(now()).toISOString();
         const stored = await clientStore.replaceClientSecrets(
           clientId,

@@ -120,7 +120,7 @@ function statesAt(ring: KeyRing, at: number): KeyState[] {
 }
 
 /** Whether a scheduled rotation is due: no key is next, and the current one is within `leadMs` of its end. */
-export function rotationDue(ring: KeyRing, at: number, days: number, leadMs: number): boolean {
+function rotationDue(ring: KeyRing, at: number, days: number, leadMs: number): boolean {
   const states = statesAt(ring, at);
   if (states.some((state) => state.status === 'next')) return false;
   const current = states.find((state) => state.status === 'current');
@@ -195,17 +195,19 @@ export function createSigningKeys(deps: {
     }
   }
 
+  async function currentRing(): Promise<KeyRing> {
+    if (!deps.shared) return read();
+    const mark = await marks.read(RING_MARK);
+    if (cached && cached.mark === mark && now() - cached.loadedAt < maxAgeMs) return cached.ring;
+    const loadedAt = now();
+    const ring = await read();
+    cached = { mark, ring, loadedAt };
+    return ring;
+  }
+
   return {
     /** The ring as it is now in the store, read again only when a rotation moved its mark. */
-    async ring(): Promise<KeyRing> {
-      if (!deps.shared) return read();
-      const mark = await marks.read(RING_MARK);
-      if (cached && cached.mark === mark && now() - cached.loadedAt < maxAgeMs) return cached.ring;
-      const loadedAt = now();
-      const ring = await read();
-      cached = { mark, ring, loadedAt };
-      return ring;
-    },
+    ring: currentRing,
 
     /** What to sign and verify with at `at`: current keys first, then next and retired ones still published. */
     keySet(ring: KeyRing, at = now()): KeySet {
@@ -239,7 +241,10 @@ export function createSigningKeys(deps: {
      * condition is checked again on each compare-and-set, so however many nodes try, one rotates.
      */
     async rotateIfDue(days: number, leadSeconds: number) {
-      return rotateWhile(leadSeconds, (ring, at) => rotationDue(ring, at, days, leadSeconds * 1000));
+      const due = (ring: KeyRing, at: number) => rotationDue(ring, at, days, leadSeconds * 1000);
+      // Each node's check every minute looks at the ring it has; the store is read when due.
+      if (!due(await currentRing(), now())) return undefined;
+      return rotateWhile(leadSeconds, due);
     },
 
     /** The keys without their private parts: what a read may show. */
